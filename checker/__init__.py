@@ -1,0 +1,12 @@
+"""dlkatas' checker: the harness the katas' tests use, and the CLI (python -m checker).
+
+What tests import from here:
+
+    from checker import kata, call, assert_close, assert_true, note, strategies
+"""
+
+from checker.compare import assert_close, assert_true, call, describe
+from checker.context import note
+from checker.impl import kata
+
+__all__ = ["kata", "call", "assert_close", "assert_true", "describe", "note"]

@@ -1,0 +1,327 @@
+"""The one helper that compares a learner's result with torch's, and explains.
+
+Order of checks: type, shape, dtype, values. A failure says what was called,
+what came back, what torch gave, where the worst element is, and the likely
+mistake when a cheap test can tell.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Mapping
+
+import numpy as np
+
+from checker import context
+from checker.tolerances import tolerance
+
+# ----------------------------------------------------------------------------- describing
+
+
+def describe(value) -> str:
+    """Short description of a value: 'float32 (4, 7)', 'int 3', 'Tensor float64 (2,)'."""
+    if isinstance(value, np.ndarray):
+        layout = "" if value.flags.c_contiguous or value.ndim < 2 else ", non-contiguous"
+        return f"{value.dtype} {tuple(value.shape)}{layout}"
+    if type(value).__module__.startswith("torch"):
+        return f"torch.Tensor {str(getattr(value, 'dtype', '')).replace('torch.', '')} " \
+               f"{tuple(getattr(value, 'shape', ()))}"
+    if isinstance(value, (bool, numbers.Number)):
+        return f"{type(value).__name__} {value!r}"
+    if isinstance(value, (list, tuple)):
+        inner = ", ".join(describe(v) for v in value[:4]) + (", ..." if len(value) > 4 else "")
+        return f"{type(value).__name__}[{inner}]"
+    if isinstance(value, Mapping):
+        return "dict{" + ", ".join(f"{k!r}: {describe(v)}" for k, v in list(value.items())[:6]) + "}"
+    if value is None:
+        return "None"
+    text = repr(value)
+    return text if len(text) < 40 else type(value).__name__
+
+
+def _fn_name(fn) -> str:
+    qual = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
+    return qual.replace("<locals>.", "")
+
+
+def _short(value) -> str:
+    """An argument as it appears in the call line: small values in full, arrays by name."""
+    if isinstance(value, (bool, numbers.Number, str)) or value is None:
+        return repr(value)
+    return describe(value)
+
+
+def describe_call(fn, args, kwargs) -> str:
+    """'mlp_forward(X, weights, biases, activation='relu')': arrays by name, small values shown."""
+    names = _arg_names(fn, args)
+    parts = [_short(a) if isinstance(a, (bool, numbers.Number, str)) or a is None else n
+             for n, a in zip(names, args)]
+    parts += [f"{k}={_short(v) if isinstance(v, (bool, numbers.Number, str)) or v is None else k}"
+              for k, v in kwargs.items()]
+    return f"{_fn_name(fn)}({', '.join(parts)})"
+
+
+# ----------------------------------------------------------------------------- calling
+
+
+def _arrays_in(value, name: str):
+    """(name, array) for every ndarray inside value (lists, tuples, dicts, objects' __dict__ no)."""
+    if isinstance(value, np.ndarray):
+        yield name, value
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            yield from _arrays_in(v, f"{name}[{i}]")
+    elif isinstance(value, Mapping):
+        for k, v in value.items():
+            yield from _arrays_in(v, f"{name}[{k!r}]")
+
+
+def _arg_names(fn, args) -> list[str]:
+    import inspect
+
+    try:
+        params = list(inspect.signature(fn).parameters)
+    except (TypeError, ValueError):
+        params = []
+    return [params[i] if i < len(params) else f"arg{i}" for i in range(len(args))]
+
+
+def call(fn, *args, mutates: tuple[str, ...] = (), **kwargs):
+    """Call learner code, remember the call for messages, and check it left its inputs alone.
+
+    mutates: argument names the function is meant to change in place (optimizer steps).
+    """
+    __tracebackhide__ = True
+    names = _arg_names(fn, args)
+    watched = [
+        (label, arr, arr.copy())
+        for name, value in list(zip(names, args)) + list(kwargs.items())
+        if name not in mutates
+        for label, arr in _arrays_in(value, name)
+    ]
+    context.current.call = describe_call(fn, args, kwargs)
+    context.current.inputs = ", ".join(f"{label}: {describe(arr)}" for label, arr, _ in watched)
+    result = fn(*args, **kwargs)
+    for label, arr, before in watched:
+        if not np.array_equal(arr, before, equal_nan=True):
+            changed = int(np.sum(~np.isclose(arr, before, equal_nan=True)))
+            raise AssertionError(
+                f"{context.current.call} modified its input {label} in place "
+                f"({changed} of {before.size} elements changed).\n"
+                "Inputs must be left as they were: compute into new arrays "
+                "(x = x - m, not x -= m), or copy first."
+                + _footer()
+            )
+    return result
+
+
+# ----------------------------------------------------------------------------- comparing
+
+
+def _footer() -> str:
+    lines = []
+    ctx = context.current
+    if ctx.inputs:
+        lines.append(f"Inputs: {ctx.inputs}" + (f"; seed {ctx.seed}" if ctx.seed is not None else ""))
+    elif ctx.seed is not None:
+        lines.append(f"Seed: {ctx.seed}")
+    if ctx.kata:
+        lines.append(f"Stuck? python -m checker hint {ctx.kata}")
+    return ("\n" + "\n".join(lines)) if lines else ""
+
+
+def _to_numpy(value):
+    if type(value).__module__.startswith("torch"):
+        return value.detach().cpu().numpy()
+    return np.asarray(value)
+
+
+def _fmt_index(idx) -> str:
+    return "(" + ", ".join(str(int(i)) for i in idx) + ("," if len(idx) == 1 else "") + ")"
+
+
+def _window(yours: np.ndarray, expected: np.ndarray, idx: tuple) -> str:
+    """A few elements around idx, along the last axis, yours above torch's."""
+    if yours.ndim == 0:
+        return f"  yours: {yours!r}\n  torch: {expected!r}"
+    lead = idx[:-1]
+    j = idx[-1]
+    lo, hi = max(0, j - 3), min(yours.shape[-1], j + 4)
+    opts = dict(precision=6, suppress_small=False, max_line_width=140)
+    row_y = np.array2string(yours[lead][lo:hi], **opts)
+    row_e = np.array2string(expected[lead][lo:hi], **opts)
+    where = f"[{', '.join(map(str, lead)) + ', ' if lead else ''}{lo}:{hi}]"
+    return f"Around the worst element, {where}:\n  yours: {row_y}\n  torch: {row_e}"
+
+
+def _close(a, b, rtol, atol) -> bool:
+    return a.shape == b.shape and bool(np.all(np.abs(a - b) <= atol + rtol * np.abs(b)))
+
+
+def likely_mistakes(yours, expected, rtol, atol, factors=None, mistakes=None) -> list[str]:
+    """Cheap tests that recognise common mistakes from the numbers alone."""
+    found: list[str] = []
+    rtol, atol = max(rtol, 1e-6), max(atol, 1e-8)  # these are diagnoses, not verdicts
+    for label, alt in (mistakes or {}).items():
+        alt = _to_numpy(alt).astype(np.float64)
+        if alt.shape == yours.shape and _close(yours, alt, rtol * 10, atol * 10):
+            found.append(f"your result equals what a common mistake gives: {label}")
+    if found:
+        return found
+    if np.allclose(yours, -expected, rtol=rtol, atol=atol) and np.any(np.abs(expected) > atol):
+        found.append("sign flipped: yours is -1 x torch's (gradient of the wrong sign? "
+                     "ascent instead of descent?)")
+        return found
+    denom = float(np.sum(expected * expected))
+    if denom > 0 and yours.size > 0:
+        c = float(np.sum(yours * expected)) / denom
+        if abs(c - 1) > 1e-3 and abs(c) > 1e-12 and _close(yours, c * expected, rtol * 10, atol * 10):
+            text = f"off by a constant factor: yours = {c:.6g} x torch's"
+            for name, f in (factors or {}).items():
+                for shape, val in ((f"{name}", f), (f"1/{name}", 1 / f),
+                                   (f"sqrt({name})", f ** 0.5), (f"1/sqrt({name})", f ** -0.5)):
+                    if val != 1 and abs(c - val) <= 1e-6 * max(1, abs(val)):
+                        text += f", which is {shape} ({name}={f:g}): a missing or extra scaling?"
+                        break
+            found.append(text)
+            return found
+    if yours.size > 1:
+        offset = yours - expected
+        if np.ptp(offset) <= atol * 10 + rtol * np.max(np.abs(expected)) and abs(offset.flat[0]) > atol:
+            found.append(f"off by a constant offset of {offset.flat[0]:.6g} everywhere")
+            return found
+    if yours.ndim >= 2 and yours.shape[-1] == yours.shape[-2] and yours.shape[-1] > 1:
+        if _close(np.swapaxes(yours, -1, -2), expected, rtol, atol):
+            found.append("transposed: yours equals torch's with the last two axes swapped")
+            return found
+    for axis in range(yours.ndim):
+        n = yours.shape[axis]
+        if n < 3:
+            continue
+        head = [slice(None)] * yours.ndim
+        tail = [slice(None)] * yours.ndim
+        head[axis], tail[axis] = slice(1, None), slice(None, -1)
+        if _close(yours[tuple(head)], expected[tuple(tail)], rtol, atol) or _close(
+            yours[tuple(tail)], expected[tuple(head)], rtol, atol
+        ):
+            found.append(f"shifted by one step along axis {axis}")
+            return found
+    return found
+
+
+def _shape_hint(ys: tuple, es: tuple) -> str:
+    if ys == es[::-1] and len(ys) >= 2:
+        return "Your shape is torch's reversed: a transpose too many (or too few)?"
+    if len(ys) == len(es) + 1 and 1 in ys:
+        squeezed = list(ys)
+        squeezed.remove(1)
+        if tuple(squeezed) == es:
+            return "You kept an extra axis of size 1 (keepdims=True where torch drops it?)."
+    if len(es) == len(ys) + 1 and 1 in es:
+        squeezed = list(es)
+        squeezed.remove(1)
+        if tuple(squeezed) == ys:
+            return "You dropped an axis of size 1 that torch keeps (keepdims=True needed?)."
+    if len(ys) == 2 and ys[0] == ys[1] and len(es) == 1 and es[0] == ys[0]:
+        return "An (N,) array broadcast against (N, 1) gives (N, N): check the shapes you combine."
+    if len(ys) == len(es) and np.prod(ys) == np.prod(es):
+        return "Same number of elements, different layout: a reshape where a transpose was meant?"
+    if len(ys) < len(es):
+        return "Fewer axes than torch: did you sum or average over an axis that must stay?"
+    return ""
+
+
+def assert_close(
+    yours,
+    expected,
+    *,
+    tol: str = "elementwise",
+    name: str = "the result",
+    dtype=None,
+    factors: Mapping[str, float] | None = None,
+    mistakes: Mapping[str, object] | None = None,
+) -> None:
+    """Fail with a teaching message unless yours matches torch's result.
+
+    expected: the oracle's answer (ndarray or tensor, float64). dtype: the dtype the
+    learner must return (default: expected's). factors: sizes a missing scale might be
+    (N, d_k). mistakes: label -> what a known mistake would return, computed by the test.
+    """
+    __tracebackhide__ = True
+    ctx = context.current
+    what = f"{ctx.call} returned" if ctx.call else "Your code returned"
+    head = f"{what} {name}" if name != "the result" else what
+    expected = _to_numpy(expected)
+    want_dtype = np.dtype(dtype) if dtype is not None else expected.dtype
+
+    # 1. type
+    if type(yours).__module__.startswith("torch"):
+        raise AssertionError(f"{head} as a torch.Tensor; return a NumPy array "
+                             "(torch is the oracle here, not a tool)." + _footer())
+    scalar_ok = expected.ndim == 0 and isinstance(yours, (numbers.Real, np.generic))
+    if not isinstance(yours, np.ndarray) and not scalar_ok:
+        raise AssertionError(f"{head}: {describe(yours)}; torch gave an ndarray "
+                             f"{describe(expected.astype(want_dtype))}. Return a NumPy array."
+                             + _footer())
+    if scalar_ok:
+        yours = np.asarray(yours, dtype=np.asarray(yours).dtype)
+    # 2. shape
+    if yours.shape != expected.shape:
+        hint = _shape_hint(tuple(yours.shape), tuple(expected.shape))
+        raise AssertionError(f"{head} with the wrong shape: yours={tuple(yours.shape)} | "
+                             f"torch={tuple(expected.shape)}" + (f"\n{hint}" if hint else "")
+                             + _footer())
+    # 3. dtype (a Python float for a float64 scalar is fine)
+    if yours.dtype != want_dtype and not (scalar_ok and want_dtype == np.float64):
+        extra = ""
+        if want_dtype == np.float32 and yours.dtype == np.float64:
+            extra = ("\nThe input was float32: something promoted it to float64 "
+                     "(a float64 array or np.float64 constant mixed in?).")
+        elif np.issubdtype(yours.dtype, np.integer) and np.issubdtype(want_dtype, np.floating):
+            extra = "\nIntegers where floats were expected: an integer division or np.zeros(..., int)?"
+        raise AssertionError(f"{head} with the wrong dtype: yours={yours.dtype} | "
+                             f"torch={want_dtype}" + extra + _footer())
+    # 4. values
+    rtol, atol = tolerance(tol, want_dtype)
+    y = yours.astype(np.float64)
+    e = expected.astype(np.float64)
+    bad_y = ~np.isfinite(y)
+    if np.any(bad_y & np.isfinite(e)):
+        idx = np.unravel_index(np.argmax(bad_y & np.isfinite(e)), y.shape)
+        kinds = ", ".join(k for k, m in (("nan", np.isnan(y)), ("inf", np.isinf(y))) if m.any())
+        raise AssertionError(
+            f"{head} with {kinds} where torch's values are finite: "
+            f"{int(np.sum(bad_y & np.isfinite(e)))} of {y.size} elements, first at index "
+            f"{_fmt_index(idx)} (torch: {e[idx]:.6g}).\nLikely an overflow (exp of a large number?) "
+            "or a log/division of zero: see the Numerics part of the docstring.\n"
+            + _window(y, e, idx) + _footer())
+    both_special = ~np.isfinite(e) & (np.isnan(y) & np.isnan(e) | (y == e))
+    diff = np.where(both_special, 0.0, np.abs(y - e))
+    diff = np.nan_to_num(diff, nan=np.inf)
+    allowed = atol + rtol * np.abs(np.nan_to_num(e, nan=0.0, posinf=0.0, neginf=0.0))
+    wrong = diff > allowed
+    if not np.any(wrong):
+        return
+    n_wrong = int(np.sum(wrong))
+    abs_idx = np.unravel_index(np.argmax(diff), y.shape) if y.ndim else ()
+    rel = diff / np.maximum(np.abs(e), np.finfo(np.float64).tiny)
+    rel_idx = np.unravel_index(np.argmax(np.where(wrong, rel, 0)), y.shape) if y.ndim else ()
+    lines = [
+        f"{head} with wrong values.",
+        f"Mismatched elements: {n_wrong} / {y.size} ({100 * n_wrong / max(y.size, 1):.1f}%)",
+        f"Greatest absolute difference: {diff[abs_idx]:.6g} at index {_fmt_index(abs_idx)} "
+        f"(up to {atol:g} allowed)",
+        f"Greatest relative difference: {rel[rel_idx]:.6g} at index {_fmt_index(rel_idx)} "
+        f"(up to {rtol:g} allowed)",
+        _window(y, e, abs_idx),
+    ]
+    for mistake in likely_mistakes(y, e, rtol, atol, factors, mistakes):
+        lines.append(f"Likely mistake: {mistake}.")
+    raise AssertionError("\n".join(lines) + _footer())
+
+
+def assert_true(condition: bool, message: str) -> None:
+    """Fail with message (and the usual footer) unless condition holds."""
+    __tracebackhide__ = True
+    if not condition:
+        raise AssertionError(message + _footer())

@@ -1,0 +1,166 @@
+"""Load a kata's implementation from the selected root (the --impl switch).
+
+Tests never import kata modules directly. They ask for one:
+
+    act = kata("01_fundamentals/activations")
+    out = call(act.softmax, x)
+
+and get it from katas/ (the learner's), reference/solutions/, or any folder that
+mirrors the layout. Loading is lazy, so a learner file with a syntax error fails
+each test with a clear message instead of stopping collection.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import importlib.util
+import sys
+import traceback
+from pathlib import Path
+from types import ModuleType
+
+from checker import paths
+
+FORBIDDEN_IN_NUMPY_KATAS = ("torch", "tensorflow", "jax", "keras")
+
+_root: Path | None = None
+_modules: dict[Path, ModuleType] = {}
+# Problems met while loading (syntax errors, torch imports...): the plugin
+# reports the kata as "error" rather than "failing" when there are any.
+load_errors: list[str] = []
+
+
+class KataLoadError(Exception):
+    """The implementation module could not be used (shown to the learner as is)."""
+
+
+def set_root(root: Path) -> None:
+    global _root
+    _root = root
+    _modules.clear()
+
+
+def root() -> Path:
+    global _root
+    if _root is None:
+        _root = paths.impl_root()
+    return _root
+
+
+def _fail(message: str):
+    """Fail the current test with a message and no traceback from the harness."""
+    import pytest
+
+    load_errors.append(message.splitlines()[0])
+    pytest.fail(message, pytrace=False)
+
+
+def forbidden_imports(source: str) -> list[tuple[int, str]]:
+    """(line, module) for every import of a framework a NumPy kata may not use."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module]
+        for name in names:
+            if name.split(".")[0] in FORBIDDEN_IN_NUMPY_KATAS:
+                found.append((node.lineno, name))
+    return found
+
+
+def stub_signature(kata_id: str, name: str) -> str:
+    """`name(args)` as the shipped stub declares it, for 'does not define' messages."""
+    stub = paths.STUBS / f"{kata_id}.py"
+    try:
+        tree = ast.parse(stub.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError):
+        return name
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name == name:
+            if isinstance(node, ast.ClassDef):
+                return f"class {name}"
+            return f"{name}({ast.unparse(node.args)})"
+    return name
+
+
+def load_module(kata_id: str, framework: str = "numpy", impl_root: Path | None = None) -> ModuleType:
+    """Import <root>/<kata_id>.py (cached per process) or fail the test with a clear message."""
+    __tracebackhide__ = True
+    path = (impl_root or root()) / f"{kata_id}.py"
+    shown = paths.rel(path)
+    if path in _modules:
+        return _modules[path]
+    if not path.exists():
+        _fail(f"{shown} does not exist. Restore the stub with: python -m checker reset "
+              f"{kata_id.split('/')[-1]}")
+    source = path.read_text(encoding="utf-8")
+    try:
+        compile(source, str(path), "exec")
+    except SyntaxError as exc:
+        _fail(f"{shown} does not import: SyntaxError at line {exc.lineno}: {exc.msg}\n"
+              f"    {(exc.text or '').rstrip()}")
+    if framework == "numpy":
+        bad = forbidden_imports(source)
+        if bad:
+            line, mod = bad[0]
+            _fail(f"{shown} imports {mod} (line {line}). In this kata torch is the oracle, "
+                  "not a tool: write it with NumPy.")
+    digest = hashlib.sha1(str(path).encode()).hexdigest()[:10]
+    modname = f"_dlkatas_{kata_id.replace('/', '_')}_{digest}"
+    spec = importlib.util.spec_from_file_location(modname, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[modname] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:  # learner code may raise anything at import time
+        del sys.modules[modname]
+        tb = traceback.extract_tb(exc.__traceback__)
+        where = next((f"line {f.lineno}" for f in reversed(tb) if f.filename == str(path)), "")
+        _fail(f"{shown} raised {type(exc).__name__} while importing ({where}): {exc}")
+    _modules[path] = module
+    return module
+
+
+class KataProxy:
+    """Stands for a kata module; resolves names on first use."""
+
+    def __init__(self, kata_id: str, framework: str = "numpy", impl_root: Path | None = None):
+        self._kata_id = kata_id
+        self._framework = framework
+        self._impl_root = impl_root
+
+    @property
+    def module(self) -> ModuleType:
+        __tracebackhide__ = True
+        return load_module(self._kata_id, self._framework, self._impl_root)
+
+    @property
+    def path(self) -> Path:
+        return (self._impl_root or root()) / f"{self._kata_id}.py"
+
+    def __getattr__(self, name: str):
+        __tracebackhide__ = True
+        if name.startswith("_"):  # pytest and mock probe private names; katas export none
+            raise AttributeError(name)
+        module = self.module
+        if not hasattr(module, name):
+            _fail(f"{paths.rel(self.path)} does not define {stub_signature(self._kata_id, name)}. "
+                  "Keep the names and signatures of the stub.")
+        return getattr(module, name)
+
+    def __repr__(self) -> str:
+        return f"<kata {self._kata_id} from {paths.rel(self.path)}>"
+
+
+def kata(kata_id: str) -> KataProxy:
+    """The implementation of a kata from the selected root, e.g. kata("01_fundamentals/layers")."""
+    from checker.catalog import course
+
+    try:
+        framework = course().kata(kata_id).framework
+    except Exception:
+        framework = "numpy"
+    return KataProxy(kata_id, framework)

@@ -1,0 +1,198 @@
+"""`python -m checker verify`: the repository's own test.
+
+For every kata: the reference solution passes, the shipped stub fails (every test
+stops at NotImplementedError), and every mutant (a real learner mistake stored as
+a find/replace on the solution) is caught. Plus: the metadata is consistent, the
+stubs are documented as DESIGN.md asks, and katas/ still holds the shipped stubs.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from checker import paths, runner
+from checker.catalog import Course, Kata, Mutant, validate
+
+DOC_PARTS = ("Math:", "Shapes:", "Args:", "Returns:", "Numerics:", "Reference:")
+
+
+@dataclass
+class Check:
+    kata: str
+    what: str
+    ok: bool
+    detail: str = ""
+
+
+@dataclass
+class KataReport:
+    kata: str
+    tests: int = 0
+    solution: str = "not run"
+    stub: str = "not run"
+    mutants: dict[str, dict] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def apply_mutant(m: Mutant, source: str) -> str:
+    count = source.count(m.find)
+    if count != 1:
+        raise ValueError(f"mutant {m.id}: its find text occurs {count} times in the solution "
+                         "(it must occur exactly once)")
+    return source.replace(m.find, m.replace)
+
+
+def stub_problems(kata: Kata) -> list[str]:
+    """Stub rules: imports cleanly, bodies raise NotImplementedError, docstrings in order."""
+    problems = []
+    path = kata.shipped_stub_path
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError) as exc:
+        return [f"{paths.rel(path)} does not parse: {exc}"]
+    funcs = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)
+             and not n.name.startswith("_")]
+    if not funcs:
+        problems.append(f"{paths.rel(path)} defines no functions")
+    for fn in funcs:
+        raises = any(isinstance(n, ast.Raise) and "NotImplementedError" in ast.unparse(n)
+                     for n in ast.walk(fn))
+        body = [n for n in fn.body if not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant))]
+        if not raises and body:
+            problems.append(f"{paths.rel(path)}: {fn.name} has a body that does not raise "
+                            "NotImplementedError")
+        doc = ast.get_docstring(fn) or ""
+        if fn.name in ("__init__",) or not raises:
+            continue
+        positions = [doc.find(part) for part in DOC_PARTS]
+        missing = [p for p, at in zip(DOC_PARTS, positions) if at < 0]
+        if missing:
+            problems.append(f"{paths.rel(path)}: {fn.name}'s docstring lacks {', '.join(missing)}")
+        elif positions != sorted(positions):
+            problems.append(f"{paths.rel(path)}: {fn.name}'s docstring parts are out of order "
+                            f"(expected {' '.join(DOC_PARTS)})")
+    return problems
+
+
+def _mutant_root(base: Path, kata: Kata, m: Mutant) -> Path:
+    """A copy of reference/solutions with one kata's file mutated."""
+    root = base / f"{kata.name}-{m.id}"
+    shutil.copytree(paths.SOLUTIONS, root)
+    target = root / kata.relpath
+    target.write_text(apply_mutant(m, kata.solution_path.read_text(encoding="utf-8")))
+    return root
+
+
+def verify(course: Course, katas: list[Kata], quick: bool = False, json_path: Path | None = None,
+           echo=print) -> bool:
+    start = time.monotonic()
+    checks: list[Check] = []
+    reports = {k.id: KataReport(kata=k.id) for k in katas}
+
+    def add(kata: str, what: str, ok: bool, detail: str = "") -> None:
+        checks.append(Check(kata, what, ok, detail))
+        if not ok:
+            echo(f"  FAIL {kata}: {what}" + (f"\n       {detail}" if detail else ""))
+
+    # 1. Metadata, once for the whole course.
+    problems = validate(course)
+    for p in problems:
+        add("metadata", p, False)
+    add("metadata", "curriculum and katas consistent", not problems)
+    strict_stubs = bool(os.environ.get("CI"))
+    for k in katas:
+        for p in stub_problems(k):
+            add(k.id, p, False)
+        if k.stub_path.exists() and k.shipped_stub_path.exists():
+            same = k.stub_path.read_bytes() == k.shipped_stub_path.read_bytes()
+            if not same and strict_stubs:
+                add(k.id, f"{paths.rel(k.stub_path)} differs from {paths.rel(k.shipped_stub_path)}",
+                    False, "the learner's file must start as the shipped stub")
+            elif not same:
+                echo(f"  note {k.id}: katas/ holds your work, not the shipped stub (fine)")
+
+    # 2. Runs: solution and stub for each kata, and every mutant unless --quick.
+    jobs: list[runner.Job] = []
+    tmp = Path(tempfile.mkdtemp(prefix="dlkatas-mutants-"))
+    try:
+        for k in katas:
+            if quick and k.training:
+                jobs.append(runner.Job(k, "solution", "solution", quick=True))
+                jobs.append(runner.Job(k, "stub", "stub", quick=True))
+                continue
+            jobs.append(runner.Job(k, "solution", "solution", quick=quick))
+            jobs.append(runner.Job(k, "stub", "stub", quick=quick))
+            if quick:
+                continue
+            for m in k.mutants:
+                try:
+                    root = _mutant_root(tmp, k, m)
+                except ValueError as exc:
+                    add(k.id, f"mutant {m.id} applies", False, str(exc))
+                    continue
+                jobs.append(runner.Job(k, str(root), f"mutant {m.id}", first_failure=True))
+        os.environ.setdefault("DLKATAS_PROFILE", "ci")
+
+        def done(r: runner.Result) -> None:
+            k, label = r.job.kata, r.job.label
+            rep = reports[k.id]
+            rep.seconds += r.seconds
+            if label == "solution":
+                rep.tests = r.total
+                rep.solution = r.status
+                ok = r.status == runner.PASSING and r.passed > 0
+                add(k.id, "solution passes", ok,
+                    "" if ok else f"{r.status}: {r.first_message()}\n" + _tail(r.log))
+            elif label == "stub":
+                rep.stub = r.status
+                ok = r.status == runner.NOT_STARTED
+                add(k.id, "stub fails with NotImplementedError only", ok,
+                    "" if ok else f"{r.status} ({r.passed} passed): {r.first_message()}")
+            else:
+                mid = label.removeprefix("mutant ")
+                caught = r.status == runner.FAILING
+                rep.mutants[mid] = {"caught": caught, "status": r.status,
+                                    "message": r.first_message()}
+                detail = ("every test passed: the tests cannot tell this mistake apart"
+                          if r.status == runner.PASSING else
+                          f"{r.status}: {r.first_message()} (a mutant must import and fail a test)")
+                add(k.id, f"mutant {mid} caught", caught, "" if caught else detail)
+            mark = "ok" if all(c.ok for c in checks if c.kata == k.id) else "!!"
+            echo(f"  {mark} {k.id:40} {label:32} {r.status:12} {r.seconds:5.1f} s")
+
+        runner.run(jobs, on_result=done)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    passed = sum(c.ok for c in checks)
+    failed = len(checks) - passed
+    if json_path:
+        data = {
+            "passed": passed, "failed": failed, "seconds": round(time.monotonic() - start, 1),
+            "katas": {
+                kid: {
+                    "tests": r.tests, "solution": r.solution, "stub": r.stub,
+                    "mutants_caught": sum(m["caught"] for m in r.mutants.values()),
+                    "mutants_total": len(r.mutants),
+                    "mutants": r.mutants, "seconds": round(r.seconds, 2),
+                }
+                for kid, r in reports.items()
+            },
+            "failures": [c.__dict__ for c in checks if not c.ok],
+        }
+        Path(json_path).write_text(json.dumps(data, indent=2))
+    echo(f"verify{' --quick' if quick else ''}: {len(katas)} katas in "
+         f"{time.monotonic() - start:.0f} s")
+    echo(f"{passed} passed, {failed} failed")
+    return failed == 0
+
+
+def _tail(log: str, lines: int = 25) -> str:
+    return "\n".join("       | " + line for line in log.strip().splitlines()[-lines:])

@@ -1,0 +1,1 @@
+"""Reference material: model solutions, shipped stubs, mutants and torch oracles."""
