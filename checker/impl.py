@@ -164,3 +164,57 @@ def kata(kata_id: str) -> KataProxy:
     except Exception:
         framework = "numpy"
     return KataProxy(kata_id, framework)
+
+
+_dependency_status: dict[tuple[str, Path], str] = {}
+
+
+def _status_of(kata_id: str, impl_root: Path) -> str:
+    """Run a kata's (non-training) tests against impl_root in a fresh process; its status."""
+    import json
+    import os
+    import subprocess
+    import tempfile
+
+    from checker.runner import classify
+
+    key = (kata_id, impl_root)
+    if key not in _dependency_status:
+        section, name = kata_id.split("/")
+        test = paths.KATAS / section / f"test_{name}.py"
+        with tempfile.TemporaryDirectory() as tmp:
+            report = Path(tmp) / "report.json"
+            env = {**os.environ, "DLKATAS_THREADS": "1", "OMP_NUM_THREADS": "1",
+                   "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+            subprocess.run(
+                [sys.executable, "-m", "pytest", str(test), f"--impl={impl_root}", "-q",
+                 "-m", "not training", f"--dlkatas-report={report}", "-p", "no:cacheprovider"],
+                cwd=paths.REPO, env=env, capture_output=True, timeout=300,
+            )
+            data = json.loads(report.read_text()) if report.exists() else None
+        _dependency_status[key] = classify(data)[0]
+    return _dependency_status[key]
+
+
+def dependency(kata_id: str) -> KataProxy:
+    """An earlier kata's pieces for a later kata: the learner's where they pass, else the reference.
+
+    Katas never block each other: mnist_mlp trains on your layers once your layers kata
+    passes, and on the reference layers until then. A note says which.
+    """
+    from checker.context import note
+
+    here = root()
+    mine = here / f"{kata_id}.py"
+    solution = paths.SOLUTIONS / f"{kata_id}.py"
+    name = kata_id.split("/")[-1]
+    if here == paths.SOLUTIONS or (mine.exists() and mine.read_bytes() == solution.read_bytes()):
+        return KataProxy(kata_id, impl_root=here)
+    status = _status_of(kata_id, here) if mine.exists() else "missing"
+    if status == "passing":
+        note(f"Using your {paths.rel(mine)} (its tests pass).")
+        return KataProxy(kata_id, impl_root=here)
+    note(f"Using the reference {name} from {paths.rel(solution)}: your {paths.rel(mine)} is "
+         f"{status} (run pytest {paths.rel(paths.KATAS / kata_id.split('/')[0])}/test_{name}.py). "
+         "Once it passes, this kata uses yours.")
+    return KataProxy(kata_id, impl_root=paths.SOLUTIONS)
