@@ -41,7 +41,7 @@ def describe(value) -> str:
 
 def _fn_name(fn) -> str:
     qual = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
-    return qual.replace("<locals>.", "")
+    return qual.rsplit("<locals>.", 1)[-1]
 
 
 def _short(value) -> str:

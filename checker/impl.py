@@ -82,7 +82,11 @@ def stub_signature(kata_id: str, name: str) -> str:
         if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name == name:
             if isinstance(node, ast.ClassDef):
                 return f"class {name}"
-            return f"{name}({ast.unparse(node.args)})"
+            args = node.args
+            for a in args.posonlyargs + args.args + args.kwonlyargs + [args.vararg, args.kwarg]:
+                if a is not None:
+                    a.annotation = None  # the names and defaults are what the learner needs
+            return f"{name}({ast.unparse(args)})"
     return name
 
 

@@ -35,13 +35,18 @@ def pin_threads_early() -> None:
 
 @dataclass
 class Job:
-    kata: Kata
+    kata: Kata | None  # None with `tests` set: the harness's own tests
     impl: str = "learner"  # learner | solution | stub | a folder
     label: str = ""  # what the caller calls this run ("solution", "mutant x")
     quick: bool = False  # deselect training tests
     first_failure: bool = False  # stop at the first failing test (-x)
     timeout: float | None = None
     extra: list[str] = field(default_factory=list)
+    tests: Path | None = None  # default: the kata's test file
+
+    @property
+    def limit(self) -> float:
+        return self.timeout or (self.kata.timeout if self.kata else 300)
 
 
 @dataclass
@@ -95,7 +100,7 @@ def classify(report: dict | None) -> tuple[str, dict]:
 
 
 def pytest_args(job: Job, report: Path) -> list[str]:
-    args = [str(job.kata.test_path), f"--impl={job.impl}", f"--dlkatas-report={report}",
+    args = [str(job.tests or job.kata.test_path), f"--impl={job.impl}", f"--dlkatas-report={report}",
             "-q", "--no-header", "-p", "no:cacheprovider", f"--rootdir={paths.REPO}"]
     if job.quick:
         args += ["-m", "not training"]
@@ -112,6 +117,9 @@ def _child(job: Job, report: Path, log: Path) -> None:
         fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
         os.dup2(fd, 1)
         os.dup2(fd, 2)
+        # The parent may itself run under pytest's capture: write to the log, not to it.
+        sys.stdout = sys.__stdout__ = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
+        sys.stderr = sys.__stderr__ = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
         os.chdir(paths.REPO)
         import pytest
 
@@ -209,7 +217,7 @@ def run(jobs: list[Job], workers: int | None = None, on_result=None) -> list[Res
             for i, (handle, start, report, log) in list(running.items()):
                 code = handle.poll()
                 elapsed = time.monotonic() - start
-                limit = jobs[i].timeout or jobs[i].kata.timeout
+                limit = jobs[i].limit
                 timed_out = code is None and elapsed > limit
                 if timed_out:
                     handle.kill()

@@ -103,6 +103,9 @@ def verify(course: Course, katas: list[Kata], quick: bool = False, json_path: Pa
 
     # 1. Metadata, once for the whole course.
     problems = validate(course)
+    if len(katas) < len(course.katas):  # a partial run reports only what concerns its katas
+        ids = [k.id for k in katas]
+        problems = [p for p in problems if any(i in p for i in ids) or "kata " not in p]
     for p in problems:
         add("metadata", p, False)
     add("metadata", "curriculum and katas consistent", not problems)
@@ -119,7 +122,8 @@ def verify(course: Course, katas: list[Kata], quick: bool = False, json_path: Pa
                 echo(f"  note {k.id}: katas/ holds your work, not the shipped stub (fine)")
 
     # 2. Runs: solution and stub for each kata, and every mutant unless --quick.
-    jobs: list[runner.Job] = []
+    jobs: list[runner.Job] = [runner.Job(None, "solution", "harness",
+                                         tests=paths.REPO / "checker" / "tests")]
     tmp = Path(tempfile.mkdtemp(prefix="dlkatas-mutants-"))
     try:
         for k in katas:
@@ -142,6 +146,15 @@ def verify(course: Course, katas: list[Kata], quick: bool = False, json_path: Pa
 
         def done(r: runner.Result) -> None:
             k, label = r.job.kata, r.job.label
+            if k is None:
+                for name, message in r.failures:
+                    add("harness", f"checker/tests: {name}", False, message)
+                ok = r.status == runner.PASSING
+                add("harness", f"checker's own tests ({r.passed} passed)", ok,
+                    "" if ok else r.first_message() + "\n" + _tail(r.log))
+                echo(f"  {'ok' if ok else '!!'} {'checker/tests':40} {'harness':32} "
+                     f"{r.status:12} {r.seconds:5.1f} s")
+                return
             rep = reports[k.id]
             rep.seconds += r.seconds
             if label == "solution":

@@ -1,0 +1,79 @@
+"""The comparison helper: checks in order (type, shape, dtype, values) and names mistakes."""
+
+import numpy as np
+import pytest
+import torch
+
+from checker import assert_close, call, context
+
+
+def message_of(yours, expected, **kwargs) -> str:
+    with pytest.raises(AssertionError) as info:
+        assert_close(yours, expected, **kwargs)
+    return str(info.value)
+
+
+def test_a_tensor_is_refused_before_anything_else():
+    msg = message_of(torch.zeros(3), np.zeros(3))
+    assert "torch.Tensor" in msg and "NumPy array" in msg
+
+
+def test_shape_is_checked_before_values_with_a_keepdims_hint():
+    msg = message_of(np.zeros((4, 1)), np.ones(4))
+    assert "yours=(4, 1) | torch=(4,)" in msg and "keepdims" in msg
+
+
+def test_a_transposed_shape_is_named():
+    assert "reversed" in message_of(np.zeros((3, 2)), np.zeros((2, 3)))
+
+
+def test_dtype_promotion_is_named():
+    msg = message_of(np.zeros(3), np.zeros(3, dtype=np.float32))
+    assert "yours=float64 | torch=float32" in msg and "promoted" in msg
+
+
+def test_values_report_counts_worst_index_and_window():
+    expected = np.arange(12.0).reshape(3, 4)
+    yours = expected.copy()
+    yours[2, 1] += 0.5
+    msg = message_of(yours, expected)
+    assert "Mismatched elements: 1 / 12 (8.3%)" in msg
+    assert "Greatest absolute difference: 0.5 at index (2, 1)" in msg
+    assert "yours:" in msg and "torch:" in msg
+
+
+def test_a_missing_scale_is_recognised_by_name():
+    expected = np.random.default_rng(0).standard_normal((4, 5))
+    msg = message_of(expected * 8, expected, factors={"N": 8})
+    assert "constant factor" in msg and "N (N=8)" in msg
+
+
+def test_a_flipped_sign_is_recognised():
+    expected = np.random.default_rng(1).standard_normal(6)
+    assert "sign flipped" in message_of(-expected, expected)
+
+
+def test_a_known_mistake_is_recognised_from_the_tests_list():
+    expected = np.array([0.1, 0.2, 0.7])
+    msg = message_of(np.array([0.7, 0.2, 0.1]), expected,
+                     mistakes={"softmax over the wrong axis": np.array([0.7, 0.2, 0.1])})
+    assert "softmax over the wrong axis" in msg
+
+
+def test_nan_where_torch_is_finite_is_named_first():
+    msg = message_of(np.array([1.0, np.nan]), np.array([1.0, 2.0]))
+    assert "nan" in msg and "overflow" in msg
+
+
+def test_matching_values_pass_quietly():
+    assert_close(np.array([1.0, 2.0]), torch.tensor([1.0, 2.0], dtype=torch.float64))
+
+
+def test_call_catches_in_place_modification_of_an_input():
+    def scale(x):
+        x *= 2
+        return x
+
+    with pytest.raises(AssertionError, match="modified its input x in place"):
+        call(scale, np.ones(3))
+    assert context.current.call == "scale(x)"

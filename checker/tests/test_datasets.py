@@ -1,0 +1,116 @@
+"""The data layer on small files these tests generate in the real formats."""
+
+import gzip
+import hashlib
+import io
+import struct
+
+import numpy as np
+import pytest
+
+from checker import datasets
+from checker.datasets import DataError, RemoteFile
+
+
+def idx_bytes(array: np.ndarray) -> bytes:
+    code = {np.dtype(np.uint8): 0x08, np.dtype(np.int32): 0x0C}[array.dtype]
+    header = struct.pack(">BBBB", 0, 0, code, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
+    return header + array.astype(array.dtype.newbyteorder(">")).tobytes()
+
+
+def test_read_idx_reads_gzipped_images_and_labels(tmp_path):
+    images = np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4)
+    path = tmp_path / "imgs-idx3-ubyte.gz"
+    path.write_bytes(gzip.compress(idx_bytes(images)))
+    np.testing.assert_array_equal(datasets.read_idx(path), images)
+    labels = np.array([7, -3, 100000], dtype=np.int32)
+    (tmp_path / "l.idx").write_bytes(idx_bytes(labels))
+    np.testing.assert_array_equal(datasets.read_idx(tmp_path / "l.idx"), labels)
+
+
+def test_read_idx_names_a_truncated_file(tmp_path):
+    data = idx_bytes(np.zeros((5, 28, 28), dtype=np.uint8))[:-100]
+    path = tmp_path / "t.gz"
+    path.write_bytes(gzip.compress(data))
+    with pytest.raises(DataError, match="truncated or corrupt"):
+        datasets.read_idx(path)
+
+
+def test_read_idx_names_a_cut_gzip_stream(tmp_path):
+    path = tmp_path / "cut.gz"
+    path.write_bytes(gzip.compress(idx_bytes(np.ones((50, 28, 28), dtype=np.uint8)))[:60])
+    with pytest.raises(DataError, match="truncated download"):
+        datasets.read_idx(path)
+
+
+def test_read_idx_rejects_other_files(tmp_path):
+    path = tmp_path / "x.idx"
+    path.write_bytes(b"<html>not found</html>")
+    with pytest.raises(DataError, match="not an IDX file"):
+        datasets.read_idx(path)
+
+
+def fake_opener(payloads: dict):
+    def opener(url, timeout=None):
+        if isinstance(payloads[url], Exception):
+            raise payloads[url]
+        return io.BytesIO(payloads[url])
+    return opener
+
+
+def remote(content: bytes, *urls: str) -> RemoteFile:
+    return RemoteFile("demo/file.bin", hashlib.sha256(content).hexdigest(), len(content), urls)
+
+
+def test_fetch_verifies_and_moves_into_place(tmp_path):
+    content = b"x" * 1000
+    f = remote(content, "http://a/f")
+    path = datasets.fetch(f, tmp_path, opener=fake_opener({"http://a/f": content}))
+    assert path.read_bytes() == content
+    assert list(path.parent.iterdir()) == [path], "no partial files may be left behind"
+
+
+def test_fetch_refuses_a_truncated_download_and_tries_the_next_mirror(tmp_path):
+    content = b"0123456789" * 50
+    f = remote(content, "http://a/f", "http://b/f")
+    opener = fake_opener({"http://a/f": content[:-7], "http://b/f": content})
+    assert datasets.fetch(f, tmp_path, opener=opener).read_bytes() == content
+
+
+def test_fetch_reports_every_mirror_and_leaves_no_file(tmp_path):
+    content = b"abc" * 10
+    f = remote(content, "http://a/f", "http://b/f")
+    opener = fake_opener({"http://a/f": b"wrong", "http://b/f": OSError("no route to host")})
+    with pytest.raises(DataError) as info:
+        datasets.fetch(f, tmp_path, opener=opener)
+    assert "http://a/f" in str(info.value) and "no route to host" in str(info.value)
+    assert not (tmp_path / f.path).exists()
+    assert list((tmp_path / "demo").iterdir()) == []
+
+
+def test_check_file_tells_missing_truncated_and_corrupt_apart(tmp_path):
+    content = b"hello world"
+    f = remote(content, "http://a/f")
+    assert datasets.check_file(f, tmp_path) == "missing"
+    (tmp_path / "demo").mkdir()
+    (tmp_path / f.path).write_bytes(content[:5])
+    assert datasets.check_file(f, tmp_path).startswith("truncated")
+    (tmp_path / f.path).write_bytes(b"HELLO WORLD")
+    assert datasets.check_file(f, tmp_path).startswith("corrupt")
+    (tmp_path / f.path).write_bytes(content)
+    assert datasets.check_file(f, tmp_path) == "ok"
+
+
+def test_mnist_falls_back_to_the_real_offline_sample(tmp_path):
+    data = datasets.load_mnist(root=tmp_path)
+    assert not data.full and "offline MNIST sample" in data.source
+    assert data.x_train.shape == (4000, 28, 28) and data.x_test.shape == (1000, 28, 28)
+    assert data.x_train.dtype == np.uint8 and data.x_train.max() > 200
+    assert np.bincount(data.y_test).tolist() == [100] * 10
+
+
+def test_corrupt_cached_mnist_is_named_when_the_full_set_is_required(tmp_path):
+    (tmp_path / "mnist").mkdir()
+    (tmp_path / "mnist" / "train-images-idx3-ubyte.gz").write_bytes(b"partial")
+    with pytest.raises(DataError, match="truncated"):
+        datasets.load_mnist(root=tmp_path, allow_sample=False)
