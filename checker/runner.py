@@ -101,7 +101,9 @@ def classify(report: dict | None) -> tuple[str, dict]:
 
 def pytest_args(job: Job, report: Path) -> list[str]:
     args = [str(job.tests or job.kata.test_path), f"--impl={job.impl}", f"--dlkatas-report={report}",
-            "-q", "--no-header", "-p", "no:cacheprovider", f"--rootdir={paths.REPO}"]
+            "-q", "--no-header", "-p", "no:cacheprovider", f"--rootdir={paths.REPO}",
+            # Warm runs import the plugin before pytest starts: nothing to rewrite there.
+            "-W", "ignore::pytest.PytestAssertRewriteWarning"]
     if job.quick:
         args += ["-m", "not training"]
     if job.first_failure:
