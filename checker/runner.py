@@ -77,10 +77,13 @@ def classify(report: dict | None) -> tuple[str, dict]:
     if report is None:
         return ERROR, {}
     tests = report.get("tests", {})
-    counts = {o: sum(1 for t in tests.values() if t["outcome"] == o)
-              for o in ("passed", "failed", "skipped")}
-    failures = [(nid.split("::")[-1], t["message"]) for nid, t in tests.items()
-                if t["outcome"] == "failed"]
+    counts = {
+        o: sum(1 for t in tests.values() if t["outcome"] == o)
+        for o in ("passed", "failed", "skipped")
+    }
+    failures = [
+        (nid.split("::")[-1], t["message"]) for nid, t in tests.items() if t["outcome"] == "failed"
+    ]
     info = {**counts, "failures": failures, "notes": report.get("notes", [])}
     if report.get("collect_errors"):
         info["detail"] = "the tests could not be collected: " + report["collect_errors"][0][:300]
@@ -100,10 +103,19 @@ def classify(report: dict | None) -> tuple[str, dict]:
 
 
 def pytest_args(job: Job, report: Path) -> list[str]:
-    args = [str(job.tests or job.kata.test_path), f"--impl={job.impl}", f"--dlkatas-report={report}",
-            "-q", "--no-header", "-p", "no:cacheprovider", f"--rootdir={paths.REPO}",
-            # Warm runs import the plugin before pytest starts: nothing to rewrite there.
-            "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+    args = [
+        str(job.tests or job.kata.test_path),
+        f"--impl={job.impl}",
+        f"--dlkatas-report={report}",
+        "-q",
+        "--no-header",
+        "-p",
+        "no:cacheprovider",
+        f"--rootdir={paths.REPO}",
+        # Warm runs import the plugin before pytest starts: nothing to rewrite there.
+        "-W",
+        "ignore::pytest.PytestAssertRewriteWarning",
+    ]
     if job.quick:
         args += ["-m", "not training"]
     if job.first_failure:
@@ -162,8 +174,12 @@ def _spawn(job: Job, report: Path, log: Path):
 
         return Forked()
     out = open(log, "wb")  # noqa: SIM115 - closed with the process
-    proc = subprocess.Popen([sys.executable, "-m", "pytest", *pytest_args(job, report)],
-                            stdout=out, stderr=subprocess.STDOUT, cwd=paths.REPO)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pytest", *pytest_args(job, report)],
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        cwd=paths.REPO,
+    )
     return proc
 
 
@@ -176,19 +192,31 @@ def _result(job: Job, report_path: Path, log_path: Path, code, seconds, timed_ou
         except json.JSONDecodeError:
             report = None
     status, info = classify(report)
-    result = Result(job=job, status=status, seconds=seconds, log=log,
-                    passed=info.get("passed", 0), failed=info.get("failed", 0),
-                    skipped=info.get("skipped", 0), failures=info.get("failures", []),
-                    notes=info.get("notes", []), detail=info.get("detail", ""))
+    result = Result(
+        job=job,
+        status=status,
+        seconds=seconds,
+        log=log,
+        passed=info.get("passed", 0),
+        failed=info.get("failed", 0),
+        skipped=info.get("skipped", 0),
+        failures=info.get("failures", []),
+        notes=info.get("notes", []),
+        detail=info.get("detail", ""),
+    )
     if timed_out:
         result.status = ERROR
-        result.detail = (f"timed out after {seconds:.0f} s: an infinite loop, or far too "
-                         "much work (see the kata's Numerics and Shapes notes)")
+        result.detail = (
+            f"timed out after {seconds:.0f} s: an infinite loop, or far too "
+            "much work (see the kata's Numerics and Shapes notes)"
+        )
     elif report is None:
         how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
         tail = log.strip().splitlines()[-1:] or [""]
-        result.detail = (f"the test process ended ({how}) before it could report; does the "
-                         f"code call sys.exit/os._exit or crash? {tail[0][:200]}")
+        result.detail = (
+            f"the test process ended ({how}) before it could report; does the "
+            f"code call sys.exit/os._exit or crash? {tail[0][:200]}"
+        )
     return result
 
 

@@ -80,10 +80,12 @@ def load(course: Course, path: Path | None = None, echo=print) -> tomlkit.TOMLDo
         _check_shape(doc)
     except Exception as exc:  # any parse or shape problem: keep the file, start anew
         saved = backup(path, "progress")
-        echo(f"checker: {paths.rel(path)} could not be read ({str(exc).splitlines()[0]}).\n"
-             f"         It is saved as {paths.rel(saved)}; a fresh one is written in its place.\n"
-             "         Your katas are untouched: their results come back from the tests.",
-             file=sys.stderr)
+        echo(
+            f"checker: {paths.rel(path)} could not be read ({str(exc).splitlines()[0]}).\n"
+            f"         It is saved as {paths.rel(saved)}; a fresh one is written in its place.\n"
+            "         Your katas are untouched: their results come back from the tests.",
+            file=sys.stderr,
+        )
         return fresh(course)
     base = fresh(course)
     for section in ("katas", "items"):

@@ -15,18 +15,31 @@ from hypothesis.extra import numpy as hnp
 
 def shapes(min_dims: int = 1, max_dims: int = 3, min_side: int = 1, max_side: int = 5):
     """Array shapes; size-1 sides are drawn as readily as any other."""
-    return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side,
-                            max_side=max_side)
+    return hnp.array_shapes(
+        min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side
+    )
 
 
 def floats(min_value: float = -5.0, max_value: float = 5.0, width: int = 64):
-    return st.floats(min_value, max_value, width=width, allow_nan=False, allow_infinity=False,
-                     allow_subnormal=False)
+    return st.floats(
+        min_value,
+        max_value,
+        width=width,
+        allow_nan=False,
+        allow_infinity=False,
+        allow_subnormal=False,
+    )
 
 
 @st.composite
-def arrays(draw, shape=None, dtype=np.float64, min_value: float = -5.0, max_value: float = 5.0,
-           layouts: tuple[str, ...] = ("contiguous", "transposed", "strided")):
+def arrays(
+    draw,
+    shape=None,
+    dtype=np.float64,
+    min_value: float = -5.0,
+    max_value: float = 5.0,
+    layouts: tuple[str, ...] = ("contiguous", "transposed", "strided"),
+):
     """A float array of `shape` (a tuple or a strategy), in a drawn memory layout."""
     if shape is None:
         shape = shapes()

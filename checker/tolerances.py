@@ -25,4 +25,6 @@ def tolerance(kind: str, dtype) -> tuple[float, float]:
         raise ValueError(f"unknown tolerance class {kind!r}; one of {sorted(TOLERANCES)}")
     name = np.dtype(dtype).name
     table = TOLERANCES[kind]
-    return table.get(name, table["float32"] if name in ("float16", "bfloat16") else table["float64"])
+    return table.get(
+        name, table["float32"] if name in ("float16", "bfloat16") else table["float64"]
+    )

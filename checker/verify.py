@@ -44,8 +44,10 @@ class KataReport:
 def apply_mutant(m: Mutant, source: str) -> str:
     count = source.count(m.find)
     if count != 1:
-        raise ValueError(f"mutant {m.id}: its find text occurs {count} times in the solution "
-                         "(it must occur exactly once)")
+        raise ValueError(
+            f"mutant {m.id}: its find text occurs {count} times in the solution "
+            "(it must occur exactly once)"
+        )
     return source.replace(m.find, m.replace)
 
 
@@ -57,17 +59,25 @@ def stub_problems(kata: Kata) -> list[str]:
         tree = ast.parse(path.read_text(encoding="utf-8"))
     except (OSError, SyntaxError) as exc:
         return [f"{paths.rel(path)} does not parse: {exc}"]
-    funcs = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)
-             and not n.name.startswith("_")]
+    funcs = [
+        n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and not n.name.startswith("_")
+    ]
     if not funcs:
         problems.append(f"{paths.rel(path)} defines no functions")
     for fn in funcs:
-        raises = any(isinstance(n, ast.Raise) and "NotImplementedError" in ast.unparse(n)
-                     for n in ast.walk(fn))
-        body = [n for n in fn.body if not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant))]
+        raises = any(
+            isinstance(n, ast.Raise) and "NotImplementedError" in ast.unparse(n)
+            for n in ast.walk(fn)
+        )
+        body = [
+            n
+            for n in fn.body
+            if not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant))
+        ]
         if not raises and body:
-            problems.append(f"{paths.rel(path)}: {fn.name} has a body that does not raise "
-                            "NotImplementedError")
+            problems.append(
+                f"{paths.rel(path)}: {fn.name} has a body that does not raise NotImplementedError"
+            )
         doc = ast.get_docstring(fn) or ""
         if fn.name in ("__init__",) or not raises:
             continue
@@ -76,8 +86,10 @@ def stub_problems(kata: Kata) -> list[str]:
         if missing:
             problems.append(f"{paths.rel(path)}: {fn.name}'s docstring lacks {', '.join(missing)}")
         elif positions != sorted(positions):
-            problems.append(f"{paths.rel(path)}: {fn.name}'s docstring parts are out of order "
-                            f"(expected {' '.join(DOC_PARTS)})")
+            problems.append(
+                f"{paths.rel(path)}: {fn.name}'s docstring parts are out of order "
+                f"(expected {' '.join(DOC_PARTS)})"
+            )
     return problems
 
 
@@ -90,8 +102,13 @@ def _mutant_root(base: Path, kata: Kata, m: Mutant) -> Path:
     return root
 
 
-def verify(course: Course, katas: list[Kata], quick: bool = False, json_path: Path | None = None,
-           echo=print) -> bool:
+def verify(
+    course: Course,
+    katas: list[Kata],
+    quick: bool = False,
+    json_path: Path | None = None,
+    echo=print,
+) -> bool:
     start = time.monotonic()
     checks: list[Check] = []
     reports = {k.id: KataReport(kata=k.id) for k in katas}
@@ -116,14 +133,19 @@ def verify(course: Course, katas: list[Kata], quick: bool = False, json_path: Pa
         if k.stub_path.exists() and k.shipped_stub_path.exists():
             same = k.stub_path.read_bytes() == k.shipped_stub_path.read_bytes()
             if not same and strict_stubs:
-                add(k.id, f"{paths.rel(k.stub_path)} differs from {paths.rel(k.shipped_stub_path)}",
-                    False, "the learner's file must start as the shipped stub")
+                add(
+                    k.id,
+                    f"{paths.rel(k.stub_path)} differs from {paths.rel(k.shipped_stub_path)}",
+                    False,
+                    "the learner's file must start as the shipped stub",
+                )
             elif not same:
                 echo(f"  note {k.id}: katas/ holds your work, not the shipped stub (fine)")
 
     # 2. Runs: solution and stub for each kata, and every mutant unless --quick.
-    jobs: list[runner.Job] = [runner.Job(None, "solution", "harness",
-                                         tests=paths.REPO / "checker" / "tests")]
+    jobs: list[runner.Job] = [
+        runner.Job(None, "solution", "harness", tests=paths.REPO / "checker" / "tests")
+    ]
     tmp = Path(tempfile.mkdtemp(prefix="dlkatas-mutants-"))
     try:
         for k in katas:
@@ -150,10 +172,16 @@ def verify(course: Course, katas: list[Kata], quick: bool = False, json_path: Pa
                 for name, message in r.failures:
                     add("harness", f"checker/tests: {name}", False, message)
                 ok = r.status == runner.PASSING
-                add("harness", f"checker's own tests ({r.passed} passed)", ok,
-                    "" if ok else r.first_message() + "\n" + _tail(r.log))
-                echo(f"  {'ok' if ok else '!!'} {'checker/tests':40} {'harness':32} "
-                     f"{r.status:12} {r.seconds:5.1f} s")
+                add(
+                    "harness",
+                    f"checker's own tests ({r.passed} passed)",
+                    ok,
+                    "" if ok else r.first_message() + "\n" + _tail(r.log),
+                )
+                echo(
+                    f"  {'ok' if ok else '!!'} {'checker/tests':40} {'harness':32} "
+                    f"{r.status:12} {r.seconds:5.1f} s"
+                )
                 return
             rep = reports[k.id]
             rep.seconds += r.seconds
@@ -161,21 +189,34 @@ def verify(course: Course, katas: list[Kata], quick: bool = False, json_path: Pa
                 rep.tests = r.total
                 rep.solution = r.status
                 ok = r.status == runner.PASSING and r.passed > 0
-                add(k.id, "solution passes", ok,
-                    "" if ok else f"{r.status}: {r.first_message()}\n" + _tail(r.log))
+                add(
+                    k.id,
+                    "solution passes",
+                    ok,
+                    "" if ok else f"{r.status}: {r.first_message()}\n" + _tail(r.log),
+                )
             elif label == "stub":
                 rep.stub = r.status
                 ok = r.status == runner.NOT_STARTED
-                add(k.id, "stub fails with NotImplementedError only", ok,
-                    "" if ok else f"{r.status} ({r.passed} passed): {r.first_message()}")
+                add(
+                    k.id,
+                    "stub fails with NotImplementedError only",
+                    ok,
+                    "" if ok else f"{r.status} ({r.passed} passed): {r.first_message()}",
+                )
             else:
                 mid = label.removeprefix("mutant ")
                 caught = r.status == runner.FAILING
-                rep.mutants[mid] = {"caught": caught, "status": r.status,
-                                    "message": r.first_message()}
-                detail = ("every test passed: the tests cannot tell this mistake apart"
-                          if r.status == runner.PASSING else
-                          f"{r.status}: {r.first_message()} (a mutant must import and fail a test)")
+                rep.mutants[mid] = {
+                    "caught": caught,
+                    "status": r.status,
+                    "message": r.first_message(),
+                }
+                detail = (
+                    "every test passed: the tests cannot tell this mistake apart"
+                    if r.status == runner.PASSING
+                    else f"{r.status}: {r.first_message()} (a mutant must import and fail a test)"
+                )
                 add(k.id, f"mutant {mid} caught", caught, "" if caught else detail)
             mark = "ok" if all(c.ok for c in checks if c.kata == k.id) else "!!"
             echo(f"  {mark} {k.id:40} {label:32} {r.status:12} {r.seconds:5.1f} s")
@@ -188,21 +229,28 @@ def verify(course: Course, katas: list[Kata], quick: bool = False, json_path: Pa
     failed = len(checks) - passed
     if json_path:
         data = {
-            "passed": passed, "failed": failed, "seconds": round(time.monotonic() - start, 1),
+            "passed": passed,
+            "failed": failed,
+            "seconds": round(time.monotonic() - start, 1),
             "katas": {
                 kid: {
-                    "tests": r.tests, "solution": r.solution, "stub": r.stub,
+                    "tests": r.tests,
+                    "solution": r.solution,
+                    "stub": r.stub,
                     "mutants_caught": sum(m["caught"] for m in r.mutants.values()),
                     "mutants_total": len(r.mutants),
-                    "mutants": r.mutants, "seconds": round(r.seconds, 2),
+                    "mutants": r.mutants,
+                    "seconds": round(r.seconds, 2),
                 }
                 for kid, r in reports.items()
             },
             "failures": [c.__dict__ for c in checks if not c.ok],
         }
         Path(json_path).write_text(json.dumps(data, indent=2))
-    echo(f"verify{' --quick' if quick else ''}: {len(katas)} katas in "
-         f"{time.monotonic() - start:.0f} s")
+    echo(
+        f"verify{' --quick' if quick else ''}: {len(katas)} katas in "
+        f"{time.monotonic() - start:.0f} s"
+    )
     echo(f"{passed} passed, {failed} failed")
     return failed == 0
 

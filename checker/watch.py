@@ -26,8 +26,11 @@ def _kata_for(course: Course, changed: Path) -> Kata | None:
 
 def _run_once(course: Course, k: Kata) -> str:
     """Run one kata's tests in a forked child with output straight to the terminal."""
-    print(f"\n\033[1m--- {k.name}: pytest {paths.rel(k.test_path)} "
-          f"({time.strftime('%H:%M:%S')}) ---\033[0m", flush=True)
+    print(
+        f"\n\033[1m--- {k.name}: pytest {paths.rel(k.test_path)} "
+        f"({time.strftime('%H:%M:%S')}) ---\033[0m",
+        flush=True,
+    )
     start = time.monotonic()
     job = runner.Job(k, "learner", "watch", extra=["--color=yes"])
     report = paths.STATE / "watch-report.json"
@@ -47,8 +50,9 @@ def _run_once(course: Course, k: Kata) -> str:
     else:
         import subprocess
 
-        subprocess.run([sys.executable, "-m", "pytest", *runner.pytest_args(job, report)],
-                       cwd=paths.REPO)
+        subprocess.run(
+            [sys.executable, "-m", "pytest", *runner.pytest_args(job, report)], cwd=paths.REPO
+        )
     import json
 
     data = json.loads(report.read_text()) if report.exists() else None
@@ -58,8 +62,11 @@ def _run_once(course: Course, k: Kata) -> str:
     entry["status"] = status_name
     entry["fingerprint"] = progress.fingerprint(k)
     state.save(doc)
-    print(f"\033[1m{k.name}: {status_name}\033[0m ({time.monotonic() - start:.2f} s). "
-          "Waiting for your next save (Ctrl-C to stop).", flush=True)
+    print(
+        f"\033[1m{k.name}: {status_name}\033[0m ({time.monotonic() - start:.2f} s). "
+        "Waiting for your next save (Ctrl-C to stop).",
+        flush=True,
+    )
     return status_name
 
 
@@ -82,8 +89,9 @@ def _changes(folder: Path, poll: bool):
         try:
             import watchfiles
 
-            for batch in watchfiles.watch(folder, debounce=150, step=50,
-                                          watch_filter=lambda _c, p: p.endswith(".py")):
+            for batch in watchfiles.watch(
+                folder, debounce=150, step=50, watch_filter=lambda _c, p: p.endswith(".py")
+            ):
                 yield {Path(p) for _, p in batch}
             return
         except Exception as exc:  # no inotify, too many watches, unsupported filesystem...

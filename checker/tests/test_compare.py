@@ -55,8 +55,11 @@ def test_a_flipped_sign_is_recognised():
 
 def test_a_known_mistake_is_recognised_from_the_tests_list():
     expected = np.array([0.1, 0.2, 0.7])
-    msg = message_of(np.array([0.7, 0.2, 0.1]), expected,
-                     mistakes={"softmax over the wrong axis": np.array([0.7, 0.2, 0.1])})
+    msg = message_of(
+        np.array([0.7, 0.2, 0.1]),
+        expected,
+        mistakes={"softmax over the wrong axis": np.array([0.7, 0.2, 0.1])},
+    )
     assert "softmax over the wrong axis" in msg
 
 

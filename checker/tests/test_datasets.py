@@ -14,7 +14,9 @@ from checker.datasets import DataError, RemoteFile
 
 def idx_bytes(array: np.ndarray) -> bytes:
     code = {np.dtype(np.uint8): 0x08, np.dtype(np.int32): 0x0C}[array.dtype]
-    header = struct.pack(">BBBB", 0, 0, code, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
+    header = struct.pack(">BBBB", 0, 0, code, array.ndim) + struct.pack(
+        f">{array.ndim}I", *array.shape
+    )
     return header + array.astype(array.dtype.newbyteorder(">")).tobytes()
 
 
@@ -55,6 +57,7 @@ def fake_opener(payloads: dict):
         if isinstance(payloads[url], Exception):
             raise payloads[url]
         return io.BytesIO(payloads[url])
+
     return opener
 
 

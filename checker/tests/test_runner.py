@@ -40,7 +40,7 @@ def test_importing_torch_in_a_numpy_kata_is_refused(root):
 
 def test_an_infinite_loop_times_out(root):
     src = (paths.SOLUTIONS / FORWARD).with_suffix(".py").read_text()
-    src = src.replace('    h = X  # (N, D)', '    while True:\n        pass\n    h = X')
+    src = src.replace("    h = X  # (N, D)", "    while True:\n        pass\n    h = X")
     r = run_forward(root, src, timeout=4)
     assert r.status == runner.ERROR and "timed out" in r.detail
 
@@ -52,7 +52,7 @@ def test_os_exit_in_learner_code_is_reported(root):
 
 def test_sys_exit_in_a_function_fails_that_kata_only(root):
     src = (paths.SOLUTIONS / FORWARD).with_suffix(".py").read_text()
-    r = run_forward(root, src.replace('    h = X  # (N, D)', '    raise SystemExit(1)'))
+    r = run_forward(root, src.replace("    h = X  # (N, D)", "    raise SystemExit(1)"))
     assert r.status in (runner.FAILING, runner.ERROR)
 
 
