@@ -46,7 +46,7 @@ class Kata:
     hints: tuple[str, ...]
     framework: str = "numpy"  # "numpy" katas may not import torch
     training: bool = False  # slow end-to-end training; skipped by verify --quick
-    timeout: int = 120  # seconds for the whole kata's test run
+    timeout: int = 90  # seconds for the whole kata's test run
     mutants: tuple[Mutant, ...] = field(default=(), compare=False)
 
     @property
@@ -151,7 +151,7 @@ def _section(folder: Path, mutants: dict[str, list[Mutant]]) -> Section:
                 hints=tuple(entry.get("hints", [])),
                 framework=entry.get("framework", "numpy"),
                 training=bool(entry.get("training", False)),
-                timeout=int(entry.get("timeout", 300 if entry.get("training") else 120)),
+                timeout=int(entry.get("timeout", 300 if entry.get("training") else 90)),
                 mutants=tuple(mutants.get(kid, [])),
             )
         )

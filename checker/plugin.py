@@ -75,6 +75,15 @@ def pytest_configure(config):
         pin_threads()
 
 
+TRAINING_TIMEOUT = 600  # seconds per training test; others get pyproject's `timeout`
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.get_closest_marker("training") and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(TRAINING_TIMEOUT))
+
+
 def pytest_report_header(config):
     info = config._dlkatas
     return (
