@@ -17,24 +17,35 @@ TORCH_ACT = {"relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid}
 
 def random_mlp(rng, sizes, dtype=np.float64):
     """Weights (D_in, D_out) scaled by 1/sqrt(D_in), random biases (never zero)."""
-    weights = [(rng.standard_normal((a, b)) / np.sqrt(a)).astype(dtype)
-               for a, b in zip(sizes[:-1], sizes[1:])]
+    weights = [
+        (rng.standard_normal((a, b)) / np.sqrt(a)).astype(dtype)
+        for a, b in zip(sizes[:-1], sizes[1:])
+    ]
     biases = [rng.standard_normal(b).astype(dtype) for b in sizes[1:]]
     return weights, biases
 
 
 def check_cache(cache, want_cache, n_layers, dtype=None):
     __tracebackhide__ = True
-    assert_true(isinstance(cache, dict) and set(cache) == {"h", "z"},
-                f"mlp_forward's cache must be a dict with keys 'h' and 'z'; got "
-                f"{type(cache).__name__} {sorted(cache) if isinstance(cache, dict) else ''}")
+    assert_true(
+        isinstance(cache, dict) and set(cache) == {"h", "z"},
+        f"mlp_forward's cache must be a dict with keys 'h' and 'z'; got "
+        f"{type(cache).__name__} {sorted(cache) if isinstance(cache, dict) else ''}",
+    )
     for key, meaning in (("h", "input"), ("z", "pre-activation")):
-        assert_true(len(cache[key]) == n_layers,
-                    f"cache[{key!r}] must hold one {meaning} per layer: {n_layers} layers, "
-                    f"got {len(cache[key])} arrays")
+        assert_true(
+            len(cache[key]) == n_layers,
+            f"cache[{key!r}] must hold one {meaning} per layer: {n_layers} layers, "
+            f"got {len(cache[key])} arrays",
+        )
         for i, (mine, want) in enumerate(zip(cache[key], want_cache[key])):
-            assert_close(mine, want, tol="matmul", name=f"cache[{key!r}][{i}] (layer {i}'s {meaning})",
-                         dtype=dtype)
+            assert_close(
+                mine,
+                want,
+                tol="matmul",
+                name=f"cache[{key!r}][{i}] (layer {i}'s {meaning})",
+                dtype=dtype,
+            )
 
 
 @pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
@@ -56,9 +67,15 @@ def test_mlp_forward_matches_torch(activation, rng):
     weights, biases = random_mlp(rng, [5, 7, 6, 3])
     out, cache = call(fwd.mlp_forward, X, weights, biases, activation=activation)
     want, want_cache = oracle.mlp_forward(X, weights, biases, activation)
-    assert_close(out, want, tol="matmul", name="out", mistakes={
-        "the activation applied to the last layer too": TORCH_ACT[activation](tensor(want)),
-    })
+    assert_close(
+        out,
+        want,
+        tol="matmul",
+        name="out",
+        mistakes={
+            "the activation applied to the last layer too": TORCH_ACT[activation](tensor(want)),
+        },
+    )
     check_cache(cache, want_cache, n_layers=3)
 
 
@@ -101,8 +118,13 @@ def test_a_single_layer_is_purely_affine(rng):
     biases[0] -= 2.0  # push outputs negative: a stray ReLU would clip them
     out, _ = call(fwd.mlp_forward, X, weights, biases)
     want, _ = oracle.mlp_forward(X, weights, biases, "relu")
-    assert_close(out, want, tol="matmul", name="out",
-                 mistakes={"a ReLU on the output layer": np.maximum(want, 0)})
+    assert_close(
+        out,
+        want,
+        tol="matmul",
+        name="out",
+        mistakes={"a ReLU on the output layer": np.maximum(want, 0)},
+    )
 
 
 @pytest.mark.edge
