@@ -112,7 +112,12 @@ def call(fn, *args, mutates: tuple[str, ...] = (), **kwargs):
     result = fn(*args, **kwargs)
     for label, arr, before in watched:
         if not np.array_equal(arr, before, equal_nan=True):
-            changed = int(np.sum(~np.isclose(arr, before, equal_nan=True)))
+            same = (
+                (arr == before) | (np.isnan(arr) & np.isnan(before))
+                if arr.dtype.kind in "fc"
+                else arr == before
+            )
+            changed = int(np.sum(~same))
             raise AssertionError(
                 f"{context.current.call} modified its input {label} in place "
                 f"({changed} of {before.size} elements changed).\n"
@@ -167,6 +172,18 @@ def _close(a, b, rtol, atol) -> bool:
     return a.shape == b.shape and bool(np.all(np.abs(a - b) <= atol + rtol * np.abs(b)))
 
 
+def _matching_mistakes(yours, mistakes) -> list[str]:
+    """Labels of known mistakes whose result yours reproduces exactly, nan and inf included."""
+    found = []
+    for label, alt in (mistakes or {}).items():
+        alt = _to_numpy(alt).astype(np.float64)
+        if alt.shape == yours.shape and np.allclose(
+            yours, alt, rtol=1e-5, atol=1e-8, equal_nan=True
+        ):
+            found.append(f"your result equals what a common mistake gives: {label}")
+    return found
+
+
 def likely_mistakes(yours, expected, rtol, atol, factors=None, mistakes=None) -> list[str]:
     """Cheap tests that recognise common mistakes from the numbers alone."""
     found: list[str] = []
@@ -184,7 +201,7 @@ def likely_mistakes(yours, expected, rtol, atol, factors=None, mistakes=None) ->
         )
         return found
     denom = float(np.sum(expected * expected))
-    if denom > 0 and yours.size > 0:
+    if denom > 0 and yours.size > 1:  # any two scalars differ by 'a constant factor'
         c = float(np.sum(yours * expected)) / denom
         if (
             abs(c - 1) > 1e-3
@@ -200,7 +217,8 @@ def likely_mistakes(yours, expected, rtol, atol, factors=None, mistakes=None) ->
                     (f"1/sqrt({name})", f**-0.5),
                 ):
                     if val != 1 and abs(c - val) <= 1e-6 * max(1, abs(val)):
-                        text += f", which is {shape} ({name}={f:g}): a missing or extra scaling?"
+                        given = "" if name == f"{f:g}" else f" ({name}={f:g})"
+                        text += f", which is {shape}{given}: a missing or extra scaling"
                         break
             found.append(text)
             return found
@@ -262,17 +280,24 @@ def assert_close(
     dtype=None,
     factors: Mapping[str, float] | None = None,
     mistakes: Mapping[str, object] | None = None,
+    inplace: bool = False,
 ) -> None:
     """Fail with a teaching message unless yours matches torch's result.
 
     expected: the oracle's answer (ndarray or tensor, float64). dtype: the dtype the
     learner must return (default: expected's). factors: sizes a missing scale might be
     (N, d_k). mistakes: label -> what a known mistake would return, computed by the test.
+    inplace: yours is an argument the call updates in place (an optimizer's parameters),
+    not something it returned.
     """
     __tracebackhide__ = True
     ctx = context.current
-    what = f"{ctx.call} returned" if ctx.call else "Your code returned"
-    head = f"{what} {name}" if name != "the result" else what
+    if inplace:
+        subject = name if name != "the result" else "the updated array"
+        head = f"After {ctx.call}, {subject} came out" if ctx.call else f"{subject} came out"
+    else:
+        what = f"{ctx.call} returned" if ctx.call else "Your code returned"
+        head = f"{what} {name}" if name != "the result" else f"{what} a result"
     expected = _to_numpy(expected)
     want_dtype = np.dtype(dtype) if dtype is not None else expected.dtype
 
@@ -328,6 +353,7 @@ def assert_close(
             "number?) "
             "or a log/division of zero: see the Numerics part of the docstring.\n"
             + _window(y, e, idx)
+            + "".join(f"\nLikely mistake: {m}." for m in _matching_mistakes(y, mistakes))
             + _footer()
         )
     both_special = ~np.isfinite(e) & (np.isnan(y) & np.isnan(e) | (y == e))
@@ -339,19 +365,27 @@ def assert_close(
         return
     n_wrong = int(np.sum(wrong))
     abs_idx = np.unravel_index(np.argmax(diff), y.shape) if y.ndim else ()
-    rel = diff / np.maximum(np.abs(e), np.finfo(np.float64).tiny)
-    rel_idx = np.unravel_index(np.argmax(np.where(wrong, rel, 0)), y.shape) if y.ndim else ()
+    nonzero = wrong & (np.abs(np.nan_to_num(e)) > 0)
+    if np.any(nonzero):
+        rel = np.where(nonzero, diff / np.where(nonzero, np.abs(np.nan_to_num(e)), 1.0), 0.0)
+        rel_idx = np.unravel_index(np.argmax(rel), y.shape) if y.ndim else ()
+        rel_line = (
+            f"Greatest relative difference: {rel[rel_idx]:.6g} at index {_fmt_index(rel_idx)} "
+            f"(up to {rtol:g} allowed)"
+        )
+    else:
+        rel_line = "Greatest relative difference: none (torch's value is 0 wherever yours differs)"
     lines = [
         f"{head} with wrong values.",
         f"Mismatched elements: {n_wrong} / {y.size} ({100 * n_wrong / max(y.size, 1):.1f}%)",
         f"Greatest absolute difference: {diff[abs_idx]:.6g} at index {_fmt_index(abs_idx)} "
         f"(up to {atol:g} allowed)",
-        f"Greatest relative difference: {rel[rel_idx]:.6g} at index {_fmt_index(rel_idx)} "
-        f"(up to {rtol:g} allowed)",
+        rel_line,
         _window(y, e, abs_idx),
     ]
     for mistake in likely_mistakes(y, e, rtol, atol, factors, mistakes):
-        lines.append(f"Likely mistake: {mistake}.")
+        end = "" if mistake.endswith(("?", ".", "!", ")")) else "."
+        lines.append(f"Likely mistake: {mistake}{end}")
     raise AssertionError("\n".join(lines) + _footer())
 
 

@@ -241,6 +241,11 @@ def dependency(kata_id: str) -> KataProxy:
     mine = here / f"{kata_id}.py"
     solution = paths.SOLUTIONS / f"{kata_id}.py"
     name = kata_id.split("/")[-1]
+    if not solution.exists():
+        raise FileNotFoundError(
+            f"{paths.rel(solution)} is missing: the reference solutions ship with the "
+            "repository (git checkout -- reference/ restores them)."
+        )
     if here == paths.SOLUTIONS or (mine.exists() and mine.read_bytes() == solution.read_bytes()):
         return KataProxy(kata_id, impl_root=here)
     status = _status_of(kata_id, here) if mine.exists() else "missing"

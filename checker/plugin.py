@@ -35,10 +35,12 @@ def pytest_addoption(parser):
 
 
 def _register_hypothesis_profiles():
-    from hypothesis import HealthCheck, settings
+    from hypothesis import HealthCheck, Phase, settings
 
     common = dict(
         deadline=None,
+        # no "explain" phase: its notes about which lines ran are noise in a learner's failure
+        phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
         report_multiple_bugs=False,
         print_blob=False,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],

@@ -80,3 +80,46 @@ def test_call_catches_in_place_modification_of_an_input():
     with pytest.raises(AssertionError, match="modified its input x in place"):
         call(scale, np.ones(3))
     assert context.current.call == "scale(x)"
+
+
+def test_a_last_bit_change_to_an_input_is_counted():
+    def nudge(x):
+        x[0] = np.nextafter(x[0], 2.0)
+        return x.copy()
+
+    with pytest.raises(AssertionError, match=r"\(1 of 3 elements changed\)"):
+        call(nudge, np.ones(3))
+
+
+def test_a_named_mistake_is_recognised_even_when_it_overflows():
+    msg = message_of(
+        np.array([1.0, np.inf]),
+        np.array([1.0, 2.0]),
+        mistakes={"exp without subtracting the max": np.array([1.0, np.inf])},
+    )
+    assert "inf" in msg and "exp without subtracting the max" in msg
+
+
+def test_a_scalar_is_never_called_off_by_a_constant_factor():
+    msg = message_of(np.float64(3.0), np.float64(2.0), factors={"N": 1.5})
+    assert "constant factor" not in msg and "returned a result with wrong values" in msg
+
+
+def test_a_numeric_factor_is_named_once_and_punctuated_once():
+    expected = np.random.default_rng(2).standard_normal(5)
+    msg = message_of(expected * 2, expected, factors={"2": 2})
+    assert "which is 2: a missing or extra scaling." in msg and "?." not in msg
+
+
+def test_relative_difference_is_not_reported_against_a_zero():
+    msg = message_of(np.array([1.0, 0.5]), np.array([1.0, 0.0]))
+    assert "e+30" not in msg and "torch's value is 0 wherever yours differs" in msg
+
+
+def test_an_in_place_update_is_described_as_such():
+    def step(p):
+        p -= 1.0
+
+    call(step, np.zeros(2), mutates=("p",))
+    msg = message_of(np.zeros(2), np.ones(2), name="p", inplace=True)
+    assert msg.startswith("After step(p), p came out with wrong values")

@@ -53,9 +53,10 @@ def check_sgd(params, grads_per_step, lrs, momentum, wd):
         slips = {k: sgd_numpy(params, grads_per_step, lrs, momentum, wd, **kw)[i]
                  for k, kw in SGD_SLIPS.items()}  # fmt: skip
         assert_close(p, want_ps[i], tol="grad", name=f"param {i} after {len(lrs)} steps",
-                     mistakes=slips)  # fmt: skip
+                     mistakes=slips, inplace=True)  # fmt: skip
         if want_vs[i] is not None:  # torch keeps no buffer when momentum is 0
-            assert_close(v, want_vs[i], tol="grad", name=f"velocity {i} (torch's momentum_buffer)")
+            assert_close(v, want_vs[i], tol="grad", name=f"velocity {i} (torch's momentum_buffer)",
+                         inplace=True)  # fmt: skip
 
 
 @pytest.mark.oracle
