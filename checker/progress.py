@@ -153,7 +153,7 @@ def report(course: Course, states: dict[str, KataState], doc, color: bool = Fals
             line = f"  {MARK[st.status]} {k.name:22} {st.status:12}"
             if st.detail and st.status != runner.PASSING:
                 line += f" {st.detail}"
-            out.append(paint(line, colors[st.status]))
+            out.append(paint(line.rstrip(), colors[st.status]))
     planned = sorted(
         {name for i in course.items for name in re.findall(r"\b\d\d_[a-z]+", i.planned or "")}
         - built
@@ -180,6 +180,6 @@ def report(course: Course, states: dict[str, KataState], doc, color: bool = Fals
             else:
                 why = ", ".join(k.name for k in course.katas if i.id in k.covers)
             line = f"{indent}{mark} {i.title}"
-            out.append(paint(f"{line:70} {why}", "2" if d is None else ("32" if d else "0")))
+            out.append(paint(f"{line:70} {why}".rstrip(), "2" if d is None else ("32" if d else "0")))
     out += ["", next_block(next_kata(course, states))]
     return "\n".join(out)
