@@ -47,6 +47,7 @@ class Kata:
     framework: str = "numpy"  # "numpy" katas may not import torch
     training: bool = False  # slow end-to-end training; skipped by verify --quick
     timeout: int = 90  # seconds for the whole kata's test run
+    buggy: bool = False  # the stub is working code with seeded bugs, not NotImplementedError
     mutants: tuple[Mutant, ...] = field(default=(), compare=False)
 
     @property
@@ -152,6 +153,7 @@ def _section(folder: Path, mutants: dict[str, list[Mutant]]) -> Section:
                 framework=entry.get("framework", "numpy"),
                 training=bool(entry.get("training", False)),
                 timeout=int(entry.get("timeout", 300 if entry.get("training") else 90)),
+                buggy=bool(entry.get("buggy", False)),
                 mutants=tuple(mutants.get(kid, [])),
             )
         )

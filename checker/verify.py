@@ -59,6 +59,8 @@ def stub_problems(kata: Kata) -> list[str]:
         tree = ast.parse(path.read_text(encoding="utf-8"))
     except (OSError, SyntaxError) as exc:
         return [f"{paths.rel(path)} does not parse: {exc}"]
+    if kata.buggy:  # a script with seeded bugs: it runs, and its tests fail
+        return []
     funcs = [
         n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and not n.name.startswith("_")
     ]
@@ -197,10 +199,12 @@ def verify(
                 )
             elif label == "stub":
                 rep.stub = r.status
-                ok = r.status == runner.NOT_STARTED
+                ok = r.status == (runner.FAILING if k.buggy else runner.NOT_STARTED)
                 add(
                     k.id,
-                    "stub fails with NotImplementedError only",
+                    "buggy stub fails its tests"
+                    if k.buggy
+                    else "stub fails with NotImplementedError only",
                     ok,
                     "" if ok else f"{r.status} ({r.passed} passed): {r.first_message()}",
                 )
