@@ -47,6 +47,13 @@ def _register_hypothesis_profiles():
     )
     settings.register_profile("dev", max_examples=25, **common)
     settings.register_profile("ci", max_examples=60, derandomize=True, database=None, **common)
+    # verify's runs that only need a verdict: a stub or a mutant fails, no need to shrink
+    # the example; --quick checks each solution on fewer examples.
+    verdict = {**common, "phases": [Phase.explicit, Phase.generate]}
+    settings.register_profile(
+        "verdict", max_examples=60, derandomize=True, database=None, **verdict
+    )
+    settings.register_profile("quick", max_examples=10, derandomize=True, database=None, **common)
     name = os.environ.get(PROFILE_ENV) or ("ci" if os.environ.get("CI") else "dev")
     settings.load_profile(name)
     return name

@@ -180,6 +180,8 @@ def report(course: Course, states: dict[str, KataState], doc, color: bool = Fals
             else:
                 why = ", ".join(k.name for k in course.katas if i.id in k.covers)
             line = f"{indent}{mark} {i.title}"
-            out.append(paint(f"{line:70} {why}".rstrip(), "2" if d is None else ("32" if d else "0")))
+            out.append(
+                paint(f"{line:70} {why}".rstrip(), "2" if d is None else ("32" if d else "0"))
+            )
     out += ["", next_block(next_kata(course, states))]
     return "\n".join(out)

@@ -43,6 +43,7 @@ class Job:
     timeout: float | None = None
     extra: list[str] = field(default_factory=list)
     tests: Path | None = None  # default: the kata's test file
+    profile: str | None = None  # hypothesis profile (checker/plugin.py); default dev, or ci in CI
 
     @property
     def limit(self) -> float:
@@ -135,6 +136,8 @@ def _child(job: Job, report: Path, log: Path) -> None:
         sys.stdout = sys.__stdout__ = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
         sys.stderr = sys.__stderr__ = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
         os.chdir(paths.REPO)
+        if job.profile:
+            os.environ["DLKATAS_PROFILE"] = job.profile
         import pytest
 
         code = int(pytest.main(pytest_args(job, report)))
@@ -179,6 +182,7 @@ def _spawn(job: Job, report: Path, log: Path):
         stdout=out,
         stderr=subprocess.STDOUT,
         cwd=paths.REPO,
+        env={**os.environ, **({"DLKATAS_PROFILE": job.profile} if job.profile else {})},
     )
     return proc
 

@@ -151,12 +151,11 @@ def verify(
     tmp = Path(tempfile.mkdtemp(prefix="dlkatas-mutants-"))
     try:
         for k in katas:
-            if quick and k.training:
-                jobs.append(runner.Job(k, "solution", "solution", quick=True))
-                jobs.append(runner.Job(k, "stub", "stub", quick=True))
-                continue
-            jobs.append(runner.Job(k, "solution", "solution", quick=quick))
-            jobs.append(runner.Job(k, "stub", "stub", quick=quick))
+            solution_profile = "quick" if quick else "ci"
+            jobs.append(
+                runner.Job(k, "solution", "solution", quick=quick, profile=solution_profile)
+            )
+            jobs.append(runner.Job(k, "stub", "stub", quick=quick, profile="verdict"))
             if quick:
                 continue
             for m in k.mutants:
@@ -165,7 +164,11 @@ def verify(
                 except ValueError as exc:
                     add(k.id, f"mutant {m.id} applies", False, str(exc))
                     continue
-                jobs.append(runner.Job(k, str(root), f"mutant {m.id}", first_failure=True))
+                jobs.append(
+                    runner.Job(
+                        k, str(root), f"mutant {m.id}", first_failure=True, profile="verdict"
+                    )
+                )
         os.environ.setdefault("DLKATAS_PROFILE", "ci")
 
         def done(r: runner.Result) -> None:
