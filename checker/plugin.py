@@ -80,8 +80,14 @@ def pytest_configure(config):
         "tests": {},
         "collect_errors": [],
     }
-    if os.environ.get("DLKATAS_THREADS") == "1":
+    threads = os.environ.get("DLKATAS_THREADS", "")
+    if threads == "1":
         pin_threads()
+    elif not threads:
+        # torch is the oracle on small tensors here: one thread is faster than a pool
+        import torch
+
+        torch.set_num_threads(1)
 
 
 TRAINING_TIMEOUT = 600  # seconds per training test; others get pyproject's `timeout`
