@@ -33,6 +33,21 @@ def pin_threads_early() -> None:
     os.environ["DLKATAS_THREADS"] = "1"
 
 
+def warm_up() -> None:
+    """Import what every test run imports (numpy, torch, pytest, hypothesis, the plugin)."""
+    import numpy  # noqa: F401
+    import pytest  # noqa: F401
+    import torch
+    from hypothesis.extra import numpy as _hnp  # noqa: F401
+
+    import checker.plugin  # noqa: F401
+    import reference.oracles  # noqa: F401
+
+    torch.set_num_threads(1)
+    # The first optimizer built imports torch._dynamo (seconds): pay that once, here.
+    torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+
+
 @dataclass
 class Job:
     kata: Kata | None  # None with `tests` set: the harness's own tests
@@ -228,14 +243,7 @@ def run(jobs: list[Job], workers: int | None = None, on_result=None) -> list[Res
     """Run jobs in parallel (one per core by default); results in the order of jobs."""
     pin_threads_early()
     if hasattr(os, "fork"):
-        # Import the heavy modules once, before forking: every child starts warm.
-        import numpy  # noqa: F401
-        import pytest  # noqa: F401
-        import torch
-
-        import checker.plugin  # noqa: F401
-
-        torch.set_num_threads(1)
+        warm_up()  # once, before forking: every child starts warm
     workers = workers or max(1, min(len(jobs), os.cpu_count() or 1))
     tmp = Path(tempfile.mkdtemp(prefix="dlkatas-run-"))
     results: list[Result | None] = [None] * len(jobs)

@@ -101,16 +101,7 @@ def _changes(folder: Path, poll: bool):
 
 def watch(course: Course, kata: Kata | None, poll: bool = False) -> int:
     runner.pin_threads_early()
-    # Warm up: everything a test run imports, imported once here.
-    import numpy  # noqa: F401
-    import pytest  # noqa: F401
-    import torch
-    from hypothesis.extra import numpy as _hnp  # noqa: F401
-
-    import checker.plugin  # noqa: F401
-    import reference.oracles  # noqa: F401
-
-    torch.set_num_threads(1)
+    runner.warm_up()  # everything a test run imports, imported once here
     if kata is None:
         doc = state.load(course)
         kata = progress.next_kata(course, progress.collect(course, doc))
