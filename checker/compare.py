@@ -176,7 +176,7 @@ def _matching_mistakes(yours, mistakes) -> list[str]:
     """Labels of known mistakes whose result yours reproduces exactly, nan and inf included."""
     found = []
     for label, alt in (mistakes or {}).items():
-        alt = _to_numpy(alt).astype(np.float64)
+        alt = _to_numpy(alt() if callable(alt) else alt).astype(np.float64)
         if alt.shape == yours.shape and np.allclose(
             yours, alt, rtol=1e-5, atol=1e-8, equal_nan=True
         ):
@@ -189,7 +189,7 @@ def likely_mistakes(yours, expected, rtol, atol, factors=None, mistakes=None) ->
     found: list[str] = []
     rtol, atol = max(rtol, 1e-6), max(atol, 1e-8)  # these are diagnoses, not verdicts
     for label, alt in (mistakes or {}).items():
-        alt = _to_numpy(alt).astype(np.float64)
+        alt = _to_numpy(alt() if callable(alt) else alt).astype(np.float64)
         if alt.shape == yours.shape and _close(yours, alt, rtol * 10, atol * 10):
             found.append(f"your result equals what a common mistake gives: {label}")
     if found:
@@ -271,6 +271,26 @@ def _shape_hint(ys: tuple, es: tuple) -> str:
     return ""
 
 
+def _np_dtype(dtype) -> np.dtype:
+    """np.dtype of a NumPy or torch dtype (torch.float32 -> float32)."""
+    if type(dtype).__module__.startswith("torch"):
+        return np.dtype(str(dtype).removeprefix("torch."))
+    return np.dtype(dtype)
+
+
+def _kata_framework() -> str:
+    """The current kata's framework ("numpy" or "torch"); numpy when unknown."""
+    name = context.current.kata
+    if not name:
+        return "numpy"
+    try:
+        from checker.catalog import course
+
+        return course().kata(name).framework
+    except Exception:  # noqa: BLE001 - a message helper must not fail on metadata
+        return "numpy"
+
+
 def assert_close(
     yours,
     expected,
@@ -286,7 +306,8 @@ def assert_close(
 
     expected: the oracle's answer (ndarray or tensor, float64). dtype: the dtype the
     learner must return (default: expected's). factors: sizes a missing scale might be
-    (N, d_k). mistakes: label -> what a known mistake would return, computed by the test.
+    (N, d_k). mistakes: label -> what a known mistake would return, computed by the test
+    (or a function of no arguments computing it, called only when yours is wrong).
     inplace: yours is an argument the call updates in place (an optimizer's parameters),
     not something it returned.
     """
@@ -299,9 +320,13 @@ def assert_close(
         what = f"{ctx.call} returned" if ctx.call else "Your code returned"
         head = f"{what} {name}" if name != "the result" else f"{what} a result"
     expected = _to_numpy(expected)
-    want_dtype = np.dtype(dtype) if dtype is not None else expected.dtype
+    want_dtype = _np_dtype(dtype) if dtype is not None else expected.dtype
 
-    # 1. type
+    # 1. type (a PyTorch kata returns tensors: compare their values)
+    if type(yours).__module__.startswith("torch") and _kata_framework() == "torch":
+        if getattr(yours, "requires_grad", False):
+            yours = yours.detach()
+        yours = yours.cpu().numpy()
     if type(yours).__module__.startswith("torch"):
         raise AssertionError(
             f"{head} as a torch.Tensor; return a NumPy array "
@@ -387,6 +412,32 @@ def assert_close(
         end = "" if mistake.endswith(("?", ".", "!", ")")) else "."
         lines.append(f"Likely mistake: {mistake}{end}")
     raise AssertionError("\n".join(lines) + _footer())
+
+
+def assert_raises(exc: type[BaseException], fn, *args, why: str = "", **kwargs):
+    """Call learner code and fail with a teaching message unless it raises exc.
+
+    why: what the input is and why it must be refused ("G = 2 does not divide C = 3").
+    Returns the exception, for further checks on its message.
+    """
+    __tracebackhide__ = True
+    try:
+        call(fn, *args, **kwargs)
+    except exc as err:
+        return err
+    except NotImplementedError:
+        raise
+    except Exception as err:  # noqa: BLE001 - reported, not swallowed
+        raise AssertionError(
+            f"{context.current.call} raised {type(err).__name__}: {err}; expected "
+            f"{exc.__name__}" + (f" ({why})" if why else "") + "." + _footer()
+        ) from err
+    raise AssertionError(
+        f"{context.current.call} returned without raising {exc.__name__}"
+        + (f": {why}" if why else "")
+        + "."
+        + _footer()
+    )
 
 
 def assert_true(condition: bool, message: str) -> None:

@@ -123,3 +123,38 @@ def test_an_in_place_update_is_described_as_such():
     call(step, np.zeros(2), mutates=("p",))
     msg = message_of(np.zeros(2), np.ones(2), name="p", inplace=True)
     assert msg.startswith("After step(p), p came out with wrong values")
+
+
+def test_assert_raises_names_what_was_expected():
+    from checker import assert_raises
+
+    def lenient(x):
+        return x
+
+    with pytest.raises(AssertionError, match="returned without raising ValueError: G must"):
+        assert_raises(ValueError, lenient, np.ones(2), why="G must divide C")
+    assert isinstance(assert_raises(ValueError, np.zeros, -1), ValueError)
+
+
+def test_a_lazy_mistake_is_computed_only_when_needed():
+    calls = []
+
+    def slip():
+        calls.append(1)
+        return np.array([2.0, 1.0])
+
+    assert_close(np.array([1.0, 2.0]), np.array([1.0, 2.0]), mistakes={"swapped": slip})
+    assert calls == []
+    assert "swapped" in message_of(
+        np.array([2.0, 1.0]), np.array([1.0, 2.0]), mistakes={"swapped": slip}
+    )
+
+
+def test_a_pytorch_kata_may_return_tensors():
+    context.reset("debug_training")  # framework = "torch"
+    try:
+        assert_close(torch.ones(2, requires_grad=True) * 1.0, torch.ones(2), dtype=torch.float32)
+        msg = message_of(torch.zeros(2), np.ones(2, dtype=np.float32))
+        assert "wrong values" in msg
+    finally:
+        context.reset(None)
