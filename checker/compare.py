@@ -44,7 +44,9 @@ def describe(value) -> str:
 
 
 def _fn_name(fn) -> str:
-    qual = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
+    qual = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None)
+    if not isinstance(qual, str):  # a callable object, e.g. an nn.Module: its class name
+        qual = type(fn).__name__
     return qual.rsplit("<locals>.", 1)[-1]
 
 
@@ -87,8 +89,13 @@ def _arrays_in(value, name: str):
 def _arg_names(fn, args) -> list[str]:
     import inspect
 
+    target = getattr(fn, "forward", fn) if not inspect.isroutine(fn) else fn  # nn.Module
     try:
-        params = list(inspect.signature(fn).parameters)
+        params = [
+            name
+            for name, p in inspect.signature(target).parameters.items()
+            if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        ]
     except (TypeError, ValueError):
         params = []
     return [params[i] if i < len(params) else f"arg{i}" for i in range(len(args))]

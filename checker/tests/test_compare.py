@@ -158,3 +158,9 @@ def test_a_pytorch_kata_may_return_tensors():
         assert "wrong values" in msg
     finally:
         context.reset(None)
+
+
+def test_a_module_call_is_described_by_its_class_and_forward_arguments():
+    net = torch.nn.Linear(2, 3)
+    call(net, torch.zeros(1, 2))
+    assert context.current.call == "Linear(input)"
