@@ -155,7 +155,11 @@ def verify(
             jobs.append(
                 runner.Job(k, "solution", "solution", quick=quick, profile=solution_profile)
             )
-            jobs.append(runner.Job(k, "stub", "stub", quick=quick, profile="verdict"))
+            # --quick: a stub's first test must stop at NotImplementedError (the full run
+            # checks that every test does)
+            jobs.append(
+                runner.Job(k, "stub", "stub", quick=quick, first_failure=quick, profile="verdict")
+            )
             if quick:
                 continue
             for m in k.mutants:
