@@ -75,8 +75,8 @@ def describe_call(fn, args, kwargs) -> str:
 
 
 def _arrays_in(value, name: str):
-    """(name, array) for every ndarray inside value (lists, tuples, dicts, objects' __dict__ no)."""
-    if isinstance(value, np.ndarray):
+    """(name, array) for every ndarray or tensor inside value (lists, tuples, dicts)."""
+    if isinstance(value, np.ndarray) or _is_tensor(value):
         yield name, value
     elif isinstance(value, (list, tuple)):
         for i, v in enumerate(value):
@@ -84,6 +84,20 @@ def _arrays_in(value, name: str):
     elif isinstance(value, Mapping):
         for k, v in value.items():
             yield from _arrays_in(v, f"{name}[{k!r}]")
+
+
+def _is_tensor(value) -> bool:
+    return type(value).__module__.startswith("torch") and hasattr(value, "detach")
+
+
+def _snapshot(value) -> np.ndarray | None:
+    """A NumPy copy of an array or tensor's values (None where NumPy cannot hold them)."""
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    try:
+        return value.detach().cpu().numpy().copy()
+    except (TypeError, RuntimeError):  # bfloat16, sparse, meta tensors
+        return None
 
 
 def _arg_names(fn, args) -> list[str]:
@@ -109,16 +123,24 @@ def call(fn, *args, mutates: tuple[str, ...] = (), **kwargs):
     __tracebackhide__ = True
     names = _arg_names(fn, args)
     watched = [
-        (label, arr, arr.copy())
+        (label, arr, before)
         for name, value in list(zip(names, args)) + list(kwargs.items())
         if name not in mutates
         for label, arr in _arrays_in(value, name)
+        if (before := _snapshot(arr)) is not None
     ]
     context.current.call = describe_call(fn, args, kwargs)
     context.current.inputs = ", ".join(f"{label}: {describe(arr)}" for label, arr, _ in watched)
     result = fn(*args, **kwargs)
     for label, arr, before in watched:
-        if not np.array_equal(arr, before, equal_nan=True):
+        arr = arr if isinstance(arr, np.ndarray) else _snapshot(arr)
+        if arr is not None and arr.shape != before.shape:
+            raise AssertionError(
+                f"{context.current.call} resized its input {label} in place "
+                f"(from {before.shape} to {arr.shape}). Inputs must be left as they were."
+                + _footer()
+            )
+        if arr is not None and not np.array_equal(arr, before, equal_nan=before.dtype.kind in "fc"):
             same = (
                 (arr == before) | (np.isnan(arr) & np.isnan(before))
                 if arr.dtype.kind in "fc"
@@ -176,7 +198,12 @@ def _window(yours: np.ndarray, expected: np.ndarray, idx: tuple) -> str:
 
 
 def _close(a, b, rtol, atol) -> bool:
-    return a.shape == b.shape and bool(np.all(np.abs(a - b) <= atol + rtol * np.abs(b)))
+    """Elementwise close, where nan matches nan and inf matches inf of the same sign."""
+    if a.shape != b.shape:
+        return False
+    with np.errstate(invalid="ignore"):
+        near = np.abs(a - b) <= atol + rtol * np.abs(b)
+    return bool(np.all(near | (a == b) | (np.isnan(a) & np.isnan(b))))
 
 
 def _matching_mistakes(yours, mistakes) -> list[str]:

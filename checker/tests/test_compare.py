@@ -164,3 +164,19 @@ def test_a_module_call_is_described_by_its_class_and_forward_arguments():
     net = torch.nn.Linear(2, 3)
     call(net, torch.zeros(1, 2))
     assert context.current.call == "Linear(input)"
+
+
+def test_call_catches_in_place_modification_of_a_tensor():
+    def clamp_(t):
+        return t.clamp_(min=0)
+
+    with pytest.raises(AssertionError, match=r"modified its input t in place \(1 of 2"):
+        call(clamp_, torch.tensor([-1.0, 2.0]))
+
+
+def test_a_named_mistake_with_nan_where_torch_has_nan_too():
+    expected = np.array([np.nan, 1.0, 2.0])
+    msg = message_of(
+        np.array([np.nan, 2.0, 1.0]), expected, mistakes={"classes swapped": [np.nan, 2.0, 1.0]}
+    )
+    assert "classes swapped" in msg
