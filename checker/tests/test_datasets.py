@@ -4,6 +4,7 @@ import gzip
 import hashlib
 import io
 import struct
+import tarfile
 
 import numpy as np
 import pytest
@@ -117,3 +118,122 @@ def test_corrupt_cached_mnist_is_named_when_the_full_set_is_required(tmp_path):
     (tmp_path / "mnist" / "train-images-idx3-ubyte.gz").write_bytes(b"partial")
     with pytest.raises(DataError, match="truncated"):
         datasets.load_mnist(root=tmp_path, allow_sample=False)
+
+
+# ----------------------------------------------------------------------------- CIFAR-10
+
+RECORD = 1 + 3 * 32 * 32
+
+
+def test_cifar10_is_registered_as_the_official_binary_archive():
+    title, (f,) = datasets.DATASETS["cifar10"]
+    assert f.urls == ("https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz",)
+    assert f.size == 170052171 and len(f.sha256) == 64 and int(f.sha256, 16) >= 0
+    assert f.path == "cifar10/cifar-10-binary.tar.gz" and "CIFAR-10" in title
+
+
+def tar_gz(members: list[tuple[tarfile.TarInfo, bytes | None]]) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for info, data in members:
+            tar.addfile(info, io.BytesIO(data) if data is not None else None)
+    return buf.getvalue()
+
+
+def member(name: str, data: bytes | None = None, kind=tarfile.REGTYPE, link: str = ""):
+    info = tarfile.TarInfo(name)
+    info.type, info.linkname = kind, link
+    info.size = len(data) if data is not None else 0
+    return info, data
+
+
+def cifar_members(records: int = 2, skip: str = "") -> list:
+    """A miniature cifar-10-batches-bin: six batches of `records` records, and the meta file."""
+    out = [member("cifar-10-batches-bin", kind=tarfile.DIRTYPE)]
+    for i, name in enumerate(datasets.CIFAR10_BATCHES):
+        if name != skip:
+            out.append(member(f"cifar-10-batches-bin/{name}", bytes([i]) * (records * RECORD)))
+    return out + [member("cifar-10-batches-bin/batches.meta.txt", b"airplane\nautomobile\n")]
+
+
+@pytest.fixture
+def tiny_cifar(monkeypatch, tmp_path):
+    """Registers a generated archive, served from a file:// URL, as 'cifar10'."""
+
+    def register(content: bytes) -> RemoteFile:
+        served = tmp_path / "served" / "cifar-10-binary.tar.gz"
+        served.parent.mkdir(exist_ok=True)
+        served.write_bytes(content)
+        f = RemoteFile(
+            "cifar10/cifar-10-binary.tar.gz",
+            hashlib.sha256(content).hexdigest(),
+            len(content),
+            (served.as_uri(),),
+        )
+        monkeypatch.setitem(datasets.DATASETS, "cifar10", ("tiny CIFAR-10", (f,)))
+        monkeypatch.setattr(datasets, "CIFAR10_BATCH_BYTES", 2 * RECORD)
+        return f
+
+    return register
+
+
+def test_cifar10_downloads_from_a_url_verifies_and_unpacks(tiny_cifar, tmp_path):
+    tiny_cifar(tar_gz(cifar_members()))
+    cache = tmp_path / "cache"
+    assert datasets.cifar10_folder(cache) is None, "not downloaded yet: None, not an error"
+    paths_ = datasets.download("cifar10", cache)  # urllib's own opener reads the file:// URL
+    folder = cache / "cifar10" / "cifar-10-batches-bin"
+    assert paths_ == [cache / "cifar10" / "cifar-10-binary.tar.gz", folder]
+    assert (folder / "test_batch.bin").read_bytes() == bytes([5]) * (2 * RECORD)
+    assert datasets.cifar10_folder(cache) == folder
+    assert sorted(p.name for p in (cache / "cifar10").iterdir()) == [
+        "cifar-10-batches-bin",
+        "cifar-10-binary.tar.gz",
+    ], "no temporary folders may be left behind"
+
+
+def test_cifar10_folder_unpacks_a_verified_archive_on_first_use(tiny_cifar, tmp_path):
+    content = tar_gz(cifar_members())
+    tiny_cifar(content)
+    (tmp_path / "cifar10").mkdir()
+    (tmp_path / "cifar10" / "cifar-10-binary.tar.gz").write_bytes(content)
+    folder = datasets.cifar10_folder(tmp_path)
+    assert folder is not None and (folder / "data_batch_3.bin").stat().st_size == 2 * RECORD
+
+
+def test_a_corrupt_cached_cifar10_archive_is_named(tiny_cifar, tmp_path):
+    content = tar_gz(cifar_members())
+    tiny_cifar(content)
+    (tmp_path / "cifar10").mkdir()
+    (tmp_path / "cifar10" / "cifar-10-binary.tar.gz").write_bytes(
+        content[:-1] + bytes([content[-1] ^ 0xFF])
+    )
+    with pytest.raises(DataError, match="corrupt.*checker data cifar10"):
+        datasets.cifar10_folder(tmp_path)
+
+
+def test_an_archive_without_all_six_batches_is_refused(tiny_cifar, tmp_path):
+    tiny_cifar(tar_gz(cifar_members(skip="data_batch_4.bin")))
+    with pytest.raises(DataError, match="data_batch_4.bin is missing"):
+        datasets.download("cifar10", tmp_path / "cache")
+    assert not (tmp_path / "cache" / "cifar10" / "cifar-10-batches-bin").exists()
+
+
+@pytest.mark.parametrize(
+    "bad, why",
+    [
+        (member("/tmp/dlkatas-evil.txt", b"x"), "absolute path"),
+        (member("../evil.txt", b"x"), "climbs out"),
+        (member("cifar-10-batches-bin/../../evil.txt", b"x"), "climbs out"),
+        (member("cifar-10-batches-bin/link", kind=tarfile.SYMTYPE, link="/etc/passwd"), "link"),
+        (member("cifar-10-batches-bin/hard", kind=tarfile.LNKTYPE, link="../x"), "link"),
+        (member("cifar-10-batches-bin/fifo", kind=tarfile.FIFOTYPE), "special file"),
+    ],
+)
+def test_unpacking_refuses_members_that_escape_the_cache(tiny_cifar, tmp_path, bad, why):
+    tiny_cifar(tar_gz(cifar_members() + [bad]))
+    cache = tmp_path / "cache"
+    with pytest.raises(DataError, match=why):
+        datasets.download("cifar10", cache)
+    assert sorted(p.name for p in (cache / "cifar10").iterdir()) == ["cifar-10-binary.tar.gz"]
+    assert not (tmp_path / "evil.txt").exists() and not (cache / "evil.txt").exists()
