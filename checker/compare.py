@@ -115,6 +115,20 @@ def _arg_names(fn, args) -> list[str]:
     return [params[i] if i < len(params) else f"arg{i}" for i in range(len(args))]
 
 
+def _describe_inputs(watched) -> str:
+    """'x: float32 (4, 7), W: ...'; a container of more than 4 arrays (a cache) in a few words."""
+    groups: dict[str, list] = {}
+    for label, arr, _ in watched:
+        groups.setdefault(label.split("[", 1)[0], []).append((label, arr))
+    parts = []
+    for top, members in groups.items():
+        if len(members) > 4:
+            parts.append(f"{top}: {len(members)} arrays")
+        else:
+            parts += [f"{label}: {describe(arr)}" for label, arr in members]
+    return ", ".join(parts)
+
+
 def call(fn, *args, mutates: tuple[str, ...] = (), **kwargs):
     """Call learner code, remember the call for messages, and check it left its inputs alone.
 
@@ -130,7 +144,7 @@ def call(fn, *args, mutates: tuple[str, ...] = (), **kwargs):
         if (before := _snapshot(arr)) is not None
     ]
     context.current.call = describe_call(fn, args, kwargs)
-    context.current.inputs = ", ".join(f"{label}: {describe(arr)}" for label, arr, _ in watched)
+    context.current.inputs = _describe_inputs(watched)
     result = fn(*args, **kwargs)
     for label, arr, before in watched:
         arr = arr if isinstance(arr, np.ndarray) else _snapshot(arr)
