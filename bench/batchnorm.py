@@ -13,39 +13,14 @@ results are (same work, same result).
 
 from __future__ import annotations
 
-import os
+import argparse
 
-# One BLAS thread, set before NumPy (and torch) load their BLAS libraries.
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = "1"
-
-import argparse  # noqa: E402
-import statistics  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from torch import nn  # noqa: E402
-
-from checker import paths  # noqa: E402
-from checker.impl import load_module  # noqa: E402
+import _common  # first: one thread each, the repository on sys.path
+import numpy as np
+import torch
+from torch import nn
 
 SHAPES = {"(N, C, H, W) = (64, 64, 32, 32)": (64, 64, 32, 32), "(N, C) = (512, 1024)": (512, 1024)}
-
-
-def median_ms(step, repeats: int, warmup: int = 3) -> float:
-    for _ in range(warmup):
-        step()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return 1000 * statistics.median(times)
 
 
 def bench_shape(bn, shape, repeats: int, rng: np.random.Generator):
@@ -74,13 +49,9 @@ def bench_shape(bn, shape, repeats: int, rng: np.random.Generator):
         out = module(tx)
         return out, torch.autograd.grad(out, params, tdout)  # dx, dgamma, dbeta; no .grad kept
 
-    np_ms = median_ms(numpy_step, repeats)
-    torch_ms = median_ms(torch_step, repeats)
+    np_ms, torch_ms = _common.median_ms([numpy_step, torch_step], repeats)
     (np_out, np_grads), (t_out, t_grads) = numpy_step(), torch_step()
-    diff = max(
-        float(np.max(np.abs(a - b.detach().numpy())))
-        for a, b in zip((np_out, *np_grads), (t_out, *t_grads))
-    )
+    diff = _common.max_diff((np_out, *np_grads), (t_out, *t_grads))
     return np_ms, torch_ms, diff
 
 
@@ -89,19 +60,18 @@ def main(argv=None) -> None:
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    torch.set_num_threads(1)
 
-    bn = load_module("02_training/batchnorm", impl_root=paths.SOLUTIONS)
+    bn = _common.solution("02_training/batchnorm")
     print(
         "BatchNorm forward + backward (training mode), float32, one thread each; median of "
-        f"{args.repeats} steps (torch {torch.__version__}, NumPy {np.__version__})\n"
+        f"{args.repeats} steps ({_common.versions()})\n"
     )
     print(f"{'':34}{'numpy ms':>10}{'torch ms':>10}{'ratio':>8}{'max |diff|':>12}")
     rng = np.random.default_rng(args.seed)
     for name, shape in SHAPES.items():
         np_ms, torch_ms, diff = bench_shape(bn, shape, args.repeats, rng)
         print(f"{name:34}{np_ms:10.2f}{torch_ms:10.2f}{np_ms / torch_ms:8.2f}{diff:12.2e}")
-    print("\nratio = numpy / torch (below 1: NumPy is faster; the budget here is 3)")
+    print(_common.BUDGET_LINE)
 
 
 if __name__ == "__main__":

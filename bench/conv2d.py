@@ -12,26 +12,12 @@ the two results are (same work, same result).
 
 from __future__ import annotations
 
-import os
+import argparse
 
-# One BLAS thread, set before NumPy (and torch) load their BLAS libraries.
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = "1"
-
-import argparse  # noqa: E402
-import statistics  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
-
-from checker import paths  # noqa: E402
-from checker.impl import load_module  # noqa: E402
+import _common  # first: one thread each, the repository on sys.path
+import numpy as np
+import torch
+import torch.nn.functional as F
 
 # name -> (C_in, C_out, H, W, kernel, stride, padding): two layers of a ResNet-18/34 on
 # a 224x224 image (conv2_x's 3x3, and conv3_x's first, strided 3x3 that halves the grid).
@@ -39,17 +25,6 @@ LAYERS = {
     "64->64, 56x56, 3x3, pad 1": (64, 64, 56, 56, 3, 1, 1),
     "64->128, 56x56, 3x3, stride 2, pad 1": (64, 128, 56, 56, 3, 2, 1),
 }
-
-
-def median_ms(step, repeats: int, warmup: int = 2) -> float:
-    for _ in range(warmup):
-        step()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return 1000 * statistics.median(times)
 
 
 def bench_layer(conv, layer, batch: int, repeats: int, rng: np.random.Generator):
@@ -72,14 +47,10 @@ def bench_layer(conv, layer, batch: int, repeats: int, rng: np.random.Generator)
         out = F.conv2d(tx, tw, tb, stride=stride, padding=padding)
         return out, torch.autograd.grad(out, (tx, tw, tb), tdout)  # dx, dw, db; no .grad kept
 
-    np_ms = median_ms(numpy_step, repeats)
-    torch_ms = median_ms(torch_step, repeats)
+    np_ms, torch_ms = _common.median_ms([numpy_step, torch_step], repeats)
     (np_out, np_grads), (t_out, t_grads) = numpy_step(), torch_step()
-    # Relative to each result's scale: dw and db sum over many pixels, so they are large.
-    diff = max(
-        float(np.max(np.abs(a - t.detach().numpy())) / np.max(np.abs(t.detach().numpy())))
-        for a, t in zip((np_out, *np_grads), (t_out, *t_grads))
-    )
+
+    diff = _common.max_diff((np_out, *np_grads), (t_out, *t_grads), relative=True)
     return np_ms, torch_ms, diff
 
 
@@ -89,20 +60,19 @@ def main(argv=None) -> None:
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    torch.set_num_threads(1)
 
-    conv = load_module("03_cnn/conv2d", impl_root=paths.SOLUTIONS)
+    conv = _common.solution("03_cnn/conv2d")
     print(
         f"Conv2d forward + backward (dx, dw, db), float32, batch {args.batch}, one thread "
-        f"each; median of {args.repeats} steps (torch {torch.__version__}, NumPy "
-        f"{np.__version__})\n"
+        f"each; median of {args.repeats} steps ({_common.versions()})"
+        f"\n"
     )
     print(f"{'':40}{'numpy ms':>10}{'torch ms':>10}{'ratio':>8}{'max rel diff':>14}")
     rng = np.random.default_rng(args.seed)
     for name, layer in LAYERS.items():
         np_ms, torch_ms, diff = bench_layer(conv, layer, args.batch, args.repeats, rng)
         print(f"{name:40}{np_ms:10.1f}{torch_ms:10.1f}{np_ms / torch_ms:8.2f}{diff:14.2e}")
-    print("\nratio = numpy / torch (below 1: NumPy is faster; the budget here is 3)")
+    print(_common.BUDGET_LINE)
 
 
 if __name__ == "__main__":

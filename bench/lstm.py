@@ -13,39 +13,14 @@ are (same work, same result).
 
 from __future__ import annotations
 
-import os
+import argparse
 
-# One BLAS thread, set before NumPy (and torch) load their BLAS libraries.
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = "1"
-
-import argparse  # noqa: E402
-import statistics  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
-from checker import paths  # noqa: E402
-from checker.impl import load_module  # noqa: E402
+import _common  # first: one thread each, the repository on sys.path
+import numpy as np
+import torch
 
 NAMES = (("W_ih", "weight_ih_l0"), ("W_hh", "weight_hh_l0"), ("b_ih", "bias_ih_l0"),
          ("b_hh", "bias_hh_l0"))  # fmt: skip
-
-
-def median_ms(step, repeats: int, warmup: int = 2) -> float:
-    for _ in range(warmup):
-        step()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return 1000 * statistics.median(times)
 
 
 def bench(lstm, T: int, N: int, D: int, H: int, repeats: int, rng: np.random.Generator):
@@ -78,14 +53,10 @@ def bench(lstm, T: int, N: int, D: int, H: int, repeats: int, rng: np.random.Gen
         hs, _ = m(txs, (th[None], tc[None]))
         return hs, torch.autograd.grad(hs, inputs, tdhs)  # no .grad kept
 
-    np_ms = median_ms(numpy_step, repeats)
-    torch_ms = median_ms(torch_step, repeats)
+    np_ms, torch_ms = _common.median_ms([numpy_step, torch_step], repeats)
     (np_hs, np_grads), (t_hs, t_grads) = numpy_step(), torch_step()
-    # Relative to each result's scale: the weight gradients sum over T * N, so they are large.
-    diff = max(
-        float(np.max(np.abs(a - t.detach().numpy())) / np.max(np.abs(t.detach().numpy())))
-        for a, t in zip((np_hs, *np_grads), (t_hs, *t_grads))
-    )
+
+    diff = _common.max_diff((np_hs, *np_grads), (t_hs, *t_grads), relative=True)
     return np_ms, torch_ms, diff
 
 
@@ -97,21 +68,20 @@ def main(argv=None) -> None:
     parser.add_argument("--hidden", type=int, default=128, help="D = H")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    torch.set_num_threads(1)
 
-    lstm = load_module("04_rnn/lstm", impl_root=paths.SOLUTIONS)
+    lstm = _common.solution("04_rnn/lstm")
     T, N, H = args.steps, args.batch, args.hidden
     print(
         f"LSTM forward + BPTT (xs, h0, c0, W_ih, W_hh, b_ih, b_hh), float32, one thread "
-        f"each; median of {args.repeats} steps (torch {torch.__version__}, NumPy "
-        f"{np.__version__})\n"
+        f"each; median of {args.repeats} steps ({_common.versions()})"
+        f"\n"
     )
     print(f"{'':32}{'numpy ms':>10}{'torch ms':>10}{'ratio':>8}{'max rel diff':>14}")
     rng = np.random.default_rng(args.seed)
     np_ms, torch_ms, diff = bench(lstm, T, N, H, H, args.repeats, rng)
     name = f"T={T}, N={N}, D=H={H}"
     print(f"{name:32}{np_ms:10.1f}{torch_ms:10.1f}{np_ms / torch_ms:8.2f}{diff:14.2e}")
-    print("\nratio = numpy / torch (below 1: NumPy is faster; the budget here is 3)")
+    print(_common.BUDGET_LINE)
 
 
 if __name__ == "__main__":

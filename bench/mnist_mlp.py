@@ -19,28 +19,17 @@ which). --float32 adds a torch float32 row for information (the katas work in fl
 
 from __future__ import annotations
 
-import os
+import argparse
+import math
+import time
 
-# One BLAS thread, set before NumPy (and torch) load their BLAS libraries.
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = "1"
+import _common  # first: one thread each, the repository on sys.path
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
 
-import argparse  # noqa: E402
-import math  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
-from torch import nn  # noqa: E402
-
-from checker import paths  # noqa: E402
-from checker.datasets import load_mnist  # noqa: E402
-from checker.impl import load_module  # noqa: E402
+from checker.datasets import load_mnist
 
 MOMENTUM = 0.9
 
@@ -114,19 +103,17 @@ def main(argv=None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--float32", action="store_true", help="add a torch float32 row")
     args = parser.parse_args(argv)
-    torch.set_num_threads(1)
 
     kata = "01_fundamentals/{}"
     mlp, layers, losses = (
-        load_module(kata.format(name), impl_root=paths.SOLUTIONS)
-        for name in ("mnist_mlp", "layers", "losses")
+        _common.solution(kata.format(name)) for name in ("mnist_mlp", "layers", "losses")
     )
     data = load_mnist()
     sizes = [784, *args.hidden, 10]
     print(
         f"MNIST MLP {'-'.join(map(str, sizes))}: {args.epochs} epochs, batch {args.batch_size}, "
         f"SGD lr {args.lr} (cosine) momentum {MOMENTUM}; one thread each "
-        f"(torch {torch.__version__}, NumPy {np.__version__})"
+        f"({_common.versions()})"
     )
     print(f"data: {data.source}")
 

@@ -14,43 +14,15 @@ results are (same work, same result).
 
 from __future__ import annotations
 
-import os
+import argparse
 
-# One BLAS thread, set before NumPy (and torch) load their BLAS libraries.
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = "1"
-
-import argparse  # noqa: E402
-import statistics  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
-
-from checker import paths  # noqa: E402
-from checker.impl import load_module  # noqa: E402
+import _common  # first: one thread each, the repository on sys.path
+import numpy as np
+import torch
+import torch.nn.functional as F
 
 SHAPE = (16, 64, 56, 56)  # (N, C, H, W): a ResNet-sized feature map after the stem's conv
 POOLS = {"2x2 stride 2": (2, 2, 0), "3x3 stride 2 pad 1 (overlapping)": (3, 2, 1)}
-
-
-def median_ms(steps, repeats: int, warmup: int = 2) -> list[float]:
-    """Median milliseconds of each step, the steps taking turns (fair on a busy machine)."""
-    for _ in range(warmup):
-        for step in steps:
-            step()
-    times: list[list[float]] = [[] for _ in steps]
-    for _ in range(repeats):
-        for step, record in zip(steps, times):
-            start = time.perf_counter()
-            step()
-            record.append(time.perf_counter() - start)
-    return [1000 * statistics.median(t) for t in times]
 
 
 def bench_pool(mod, kernel, stride, padding, repeats: int, rng: np.random.Generator):
@@ -69,11 +41,9 @@ def bench_pool(mod, kernel, stride, padding, repeats: int, rng: np.random.Genera
         out = F.max_pool2d(tx, kernel, stride, padding)
         return out, torch.autograd.grad(out, tx, tdout)[0]  # dx; no .grad kept
 
-    np_ms, torch_ms = median_ms([numpy_step, torch_step], repeats)
+    np_ms, torch_ms = _common.median_ms([numpy_step, torch_step], repeats)
     (np_out, np_dx), (t_out, t_dx) = numpy_step(), torch_step()
-    diff = max(
-        float(np.max(np.abs(a - b.detach().numpy()))) for a, b in ((np_out, t_out), (np_dx, t_dx))
-    )
+    diff = _common.max_diff((np_out, np_dx), (t_out, t_dx))
     return np_ms, torch_ms, diff
 
 
@@ -82,19 +52,18 @@ def main(argv=None) -> None:
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    torch.set_num_threads(1)
 
-    mod = load_module("03_cnn/pooling", impl_root=paths.SOLUTIONS)
+    mod = _common.solution("03_cnn/pooling")
     print(
         f"Max pool forward + backward, float32 {SHAPE} (N, C, H, W), one thread each; median "
-        f"of {args.repeats} steps (torch {torch.__version__}, NumPy {np.__version__})\n"
+        f"of {args.repeats} steps ({_common.versions()})\n"
     )
     print(f"{'':36}{'numpy ms':>10}{'torch ms':>10}{'ratio':>8}{'max |diff|':>12}")
     rng = np.random.default_rng(args.seed)
     for name, (kernel, stride, padding) in POOLS.items():
         np_ms, torch_ms, diff = bench_pool(mod, kernel, stride, padding, args.repeats, rng)
         print(f"{name:36}{np_ms:10.2f}{torch_ms:10.2f}{np_ms / torch_ms:8.2f}{diff:12.2e}")
-    print("\nratio = numpy / torch (below 1: NumPy is faster; the budget here is 3)")
+    print(_common.BUDGET_LINE)
 
 
 if __name__ == "__main__":
