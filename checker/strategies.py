@@ -71,3 +71,28 @@ def noncontiguous(x: np.ndarray) -> np.ndarray:
     wide[..., ::2] = x
     wide[..., 1::2] = np.nan  # poison: reading the gaps shows up as NaN
     return wide[..., ::2]
+
+
+LAYOUTS = ("contiguous", "transposed", "strided")
+
+
+def layouts():
+    """One of LAYOUTS: the same values in another memory layout (see relayout)."""
+    return st.sampled_from(LAYOUTS)
+
+
+def relayout(x: np.ndarray, layout: str) -> np.ndarray:
+    """x's values in a memory layout: "contiguous" (x itself), "transposed" (reversed
+    strides, column-major for 2-D) or "strided" (a view with gaps; NaN in the gaps of a
+    float array, so code that reads them shows it)."""
+    if layout == "contiguous":
+        return x
+    if layout == "transposed":
+        return np.ascontiguousarray(x.T).T
+    if layout == "strided":
+        if x.ndim == 0:
+            return x
+        if x.dtype.kind in "fc":
+            return noncontiguous(x)
+        return np.repeat(x, 2, axis=-1)[..., ::2]
+    raise ValueError(f"unknown layout {layout!r}; one of {LAYOUTS}")

@@ -180,3 +180,14 @@ def test_a_named_mistake_with_nan_where_torch_has_nan_too():
         np.array([np.nan, 2.0, 1.0]), expected, mistakes={"classes swapped": [np.nan, 2.0, 1.0]}
     )
     assert "classes swapped" in msg
+
+
+@pytest.mark.parametrize("layout", ["contiguous", "transposed", "strided"])
+@pytest.mark.parametrize("dtype", [np.float32, np.int64])
+def test_relayout_keeps_values_and_changes_the_memory_layout(layout, dtype):
+    from checker import strategies as cs
+
+    x = np.arange(12).reshape(3, 4).astype(dtype)
+    y = cs.relayout(x, layout)
+    assert np.array_equal(x, y) and y.dtype == x.dtype
+    assert y.flags.c_contiguous == (layout == "contiguous")

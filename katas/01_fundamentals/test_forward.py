@@ -94,15 +94,12 @@ def test_mlp_forward_keeps_float32(rng):
     sizes=st.lists(st.integers(1, 6), min_size=2, max_size=5),
     activation=st.sampled_from(["relu", "tanh", "sigmoid"]),
     seed=st.integers(0, 2**32 - 1),
-    layout=st.sampled_from(["contiguous", "transposed", "strided"]),
+    layout=cs.layouts(),
 )
 def test_mlp_forward_matches_torch_for_any_sizes_and_layouts(n, sizes, activation, seed, layout):
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((n, sizes[0]))
-    if layout == "transposed":
-        X = np.ascontiguousarray(X.T).T  # same values, column-major strides
-    elif layout == "strided":
-        X = cs.noncontiguous(X)
+    X = cs.relayout(X, layout)
     weights, biases = random_mlp(rng, sizes)
     out, cache = call(fwd.mlp_forward, X, weights, biases, activation=activation)
     want, want_cache = oracle.mlp_forward(X, weights, biases, activation)

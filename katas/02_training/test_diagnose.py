@@ -103,7 +103,7 @@ def test_diagnose_matches_torch_runs_known_failure(name, seed):
     loss_scale=st.floats(-3, 3).map(lambda p: 10.0**p),
     norm_scale=st.floats(-3, 3).map(lambda p: 10.0**p),
     dtype=st.sampled_from([np.float64, np.float32]),
-    layout=st.sampled_from(["contiguous", "transposed", "strided"]),
+    layout=cs.layouts(),
 )
 def test_label_does_not_depend_on_units_dtype_or_layout(run, loss_scale, norm_scale, dtype, layout):
     name, seed = run

@@ -82,7 +82,7 @@ def test_layer_grad_norms_match_autograd(dtype, rng):
 @given(n=st.integers(1, 5), sizes=st.lists(st.integers(1, 5), min_size=2, max_size=5),
        activation=st.sampled_from(["sigmoid", "tanh", "relu"]),
        loss=st.sampled_from(["mse", "cross_entropy"]), seed=st.integers(0, 2**32 - 1),
-       layout=st.sampled_from(["contiguous", "transposed", "strided"]))  # fmt: skip
+       layout=cs.layouts())  # fmt: skip
 def test_layer_gradients_match_autograd_for_any_sizes_and_layouts(n, sizes, activation, loss,
                                                                   seed, layout):  # fmt: skip
     rng = np.random.default_rng(seed)

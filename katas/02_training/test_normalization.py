@@ -17,7 +17,7 @@ LN_CASES = {"(N, E) over (E,)": ((6, 5), 1), "(N, T, E) over (E,)": ((3, 4, 5), 
 GN_CASES = {"G=1": ((4, 6, 3, 3), 1), "G=2": ((4, 6, 3, 3), 2), "G=3": ((4, 6, 3, 3), 3),
             "G=C": ((4, 6, 3, 3), 6), "(N, C, L)": ((3, 4, 5), 2),
             "(N, C)": ((5, 4), 2)}  # fmt: skip
-LAYOUTS = st.sampled_from(["contiguous", "transposed", "strided"])
+LAYOUTS = cs.layouts()
 
 
 def inputs(rng, shape, affine_shape, dtype=np.float64):
@@ -25,12 +25,6 @@ def inputs(rng, shape, affine_shape, dtype=np.float64):
     x = rng.standard_normal(shape) * rng.uniform(0.5, 3) + rng.normal(0, 2)
     gamma, beta = rng.uniform(0.5, 2, affine_shape), rng.standard_normal(affine_shape)
     return [a.astype(dtype) for a in (x, gamma, beta, rng.standard_normal(shape))]
-
-
-def relayout(x, layout):
-    if layout == "transposed":
-        return np.ascontiguousarray(x.T).T  # same values, reversed strides
-    return cs.noncontiguous(x) if layout == "strided" else x
 
 
 def unpack(result, fn, n):
@@ -118,7 +112,7 @@ def test_eps_is_used(part, rng):
        layout=LAYOUTS, seed=st.integers(0, 2**32 - 1))  # fmt: skip
 def test_layernorm_matches_torch_for_any_shapes_and_layouts(lead, ns, backward, layout, seed):
     x, gamma, beta, dout = inputs(np.random.default_rng(seed), (*lead, *ns), tuple(ns))
-    check_layernorm(relayout(x, layout), len(ns), gamma, beta, dout if backward else None)
+    check_layernorm(cs.relayout(x, layout), len(ns), gamma, beta, dout if backward else None)
 
 
 @pytest.mark.property
@@ -130,8 +124,8 @@ def test_groupnorm_matches_torch_for_any_shapes_and_layouts(
 ):
     shape = (n, groups * per_group, *spatial)
     x, gamma, beta, dout = inputs(np.random.default_rng(seed), shape, shape[1])
-    check_groupnorm(relayout(x, layout), groups, gamma, beta,
-                    relayout(dout, layout) if backward else None)  # fmt: skip
+    check_groupnorm(cs.relayout(x, layout), groups, gamma, beta,
+                    cs.relayout(dout, layout) if backward else None)  # fmt: skip
 
 
 def test_groupnorm_with_one_group_per_channel_is_instance_norm(rng):

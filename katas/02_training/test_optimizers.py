@@ -133,24 +133,17 @@ def configs(draw):
     return name, hp
 
 
-LAYOUTS = {
-    "contiguous": lambda x: x,
-    "transposed": lambda x: np.ascontiguousarray(x.T).T,  # same values, reversed strides
-    "strided": cs.noncontiguous,  # a view with gaps (the gaps hold NaN)
-}
-
-
 @pytest.mark.property
 @given(config=configs(), shapes=st.lists(cs.shapes(), min_size=1, max_size=3),
        n_steps=st.integers(1, 8), seed=st.integers(0, 2**32 - 1),
-       param_layout=st.sampled_from(sorted(LAYOUTS)),
-       grad_layout=st.sampled_from(sorted(LAYOUTS)))  # fmt: skip
+       param_layout=cs.layouts(),
+       grad_layout=cs.layouts())  # fmt: skip
 def test_optimizers_match_torch_for_any_shapes_layouts_and_hyperparameters(
     config, shapes, n_steps, seed, param_layout, grad_layout
 ):
     params, grads = random_run(np.random.default_rng(seed), shapes, n_steps)
-    grads = [[LAYOUTS[grad_layout](g) for g in gs] for gs in grads]
-    check_run(*config, params, grads, layout=LAYOUTS[param_layout])
+    grads = [[cs.relayout(g, grad_layout) for g in gs] for gs in grads]
+    check_run(*config, params, grads, layout=lambda p: cs.relayout(p, param_layout))
 
 
 @pytest.mark.edge

@@ -95,11 +95,10 @@ def test_ridge_matches_torch(dtype, rng):
 
 @pytest.mark.property
 @given(n=st.integers(1, 6), d=st.integers(1, 5), lam=st.sampled_from([0.1, 1.0, 10.0]),
-       seed=SEED, layout=st.sampled_from(["contiguous", "transposed", "strided"]))  # fmt: skip
+       seed=SEED, layout=cs.layouts())  # fmt: skip
 def test_ridge_matches_torch_for_any_sizes_and_layouts(n, d, lam, seed, layout):
     X, y = regression(np.random.default_rng(seed), n, d)
-    X = np.ascontiguousarray(X.T).T if layout == "transposed" else X
-    X = cs.noncontiguous(X) if layout == "strided" else X
+    X = cs.relayout(X, layout)
     check_ridge(X, y, lam)
 
 

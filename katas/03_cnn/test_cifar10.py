@@ -14,7 +14,7 @@ import pytest
 import torch
 from torch import nn
 
-from checker import assert_close, assert_true, call, describe, kata, note
+from checker import assert_close, assert_raises, assert_true, call, describe, kata, note
 from checker.datasets import DataError, cifar10_folder
 from reference.oracles import cifar10 as oracle
 
@@ -39,11 +39,7 @@ def read(source):
 def value_error(fn, *args, why):
     """The message of the ValueError fn(*args) must raise; a clear failure if it raises none."""
     __tracebackhide__ = True
-    try:
-        call(fn, *args)
-    except ValueError as exc:
-        return str(exc)
-    assert_true(False, f"{why}: raise ValueError; {fn.__name__} returned without complaint")
+    return str(assert_raises(ValueError, fn, *args, why=why))
 
 
 def tensor_out(t, name, dtype=torch.float32):

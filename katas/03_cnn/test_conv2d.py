@@ -24,19 +24,13 @@ EDGES = {
     "stride 3 leaves rows and columns unread": ((2, 2, 8, 9), (3, 2, 3, 3), dict(stride=3)),
     "1x1 kernel, stride 2": ((2, 3, 5, 5), (4, 3, 1, 1), dict(stride=2)),
 }  # fmt: skip
-LAYOUTS = st.sampled_from(["contiguous", "transposed", "strided"])
+LAYOUTS = cs.layouts()
 
 
 def inputs(rng, x_shape, w_shape, dtype=np.float64, bias=True):
     x, w = rng.standard_normal(x_shape), rng.standard_normal(w_shape)
     b = rng.standard_normal(w_shape[0]) if bias else None
     return [None if a is None else a.astype(dtype) for a in (x, w, b)]
-
-
-def relayout(a, layout):
-    if layout == "transposed":
-        return np.ascontiguousarray(a.T).T  # same values, reversed strides
-    return cs.noncontiguous(a) if layout == "strided" else a
 
 
 def check_shape(value, want, slips, what):
@@ -150,7 +144,7 @@ def test_forward_matches_torch_for_any_settings_and_layouts(setting, bias, x_lay
                                                            seed):  # fmt: skip
     x_shape, w_shape, kw = setting
     x, w, b = inputs(np.random.default_rng(seed), x_shape, w_shape, bias=bias)
-    x, w = relayout(x, x_layout), relayout(w, w_layout)
+    x, w = cs.relayout(x, x_layout), cs.relayout(w, w_layout)
     check_forward("conv2d_naive", x, w, b, kw)
     check_forward("conv2d_forward", x, w, b, kw)
 
@@ -163,8 +157,8 @@ def test_backward_matches_torch_for_any_settings_and_layouts(setting, bias, x_la
     x_shape, w_shape, kw = setting
     rng = np.random.default_rng(seed)
     x, w, b = inputs(rng, x_shape, w_shape, bias=bias)
-    dout = relayout(rng.standard_normal(oracle.out_shape(x_shape, w_shape, **kw)), x_layout)
-    check_backward(relayout(x, x_layout), relayout(w, w_layout), b, kw, dout)
+    dout = cs.relayout(rng.standard_normal(oracle.out_shape(x_shape, w_shape, **kw)), x_layout)
+    check_backward(cs.relayout(x, x_layout), cs.relayout(w, w_layout), b, kw, dout)
 
 
 @pytest.mark.edge

@@ -142,7 +142,7 @@ def test_forward_and_backward_keep_float32(deps, rng):
 @pytest.mark.property
 @given(n=st.integers(1, 3), c=st.integers(1, 3), channels=st.lists(st.integers(1, 4), min_size=1,
        max_size=2), k=st.integers(1, 4), K=st.integers(1, 4), extra=st.tuples(st.integers(0, 3),
-       st.integers(0, 3)), layout=st.sampled_from(["contiguous", "transposed", "strided"]),
+       st.integers(0, 3)), layout=cs.layouts(),
        seed=st.integers(0, 2**32 - 1))  # fmt: skip
 def test_network_matches_torch_for_any_sizes_and_layouts(deps, n, c, channels, k, K, extra,
                                                          layout, seed):  # fmt: skip
