@@ -129,6 +129,45 @@ DATASETS: dict[str, tuple[str, tuple[RemoteFile, ...]]] = {
             ),
         ),
     ),
+    "all-MiniLM-L6-v2": (
+        "all-MiniLM-L6-v2 (sentence-transformers), a 6-layer BERT encoder, 91 MB, Apache-2.0",
+        _files(
+            "all-MiniLM-L6-v2",
+            ("https://huggingface.co/sentence-transformers/all-MiniLM-L6-v2/resolve/main/",),
+            (
+                (
+                    "config.json",
+                    "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41",
+                    612,
+                ),
+                (
+                    "vocab.txt",
+                    "07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3",
+                    231508,
+                ),
+                (
+                    "tokenizer.json",
+                    "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
+                    466247,
+                ),
+                (
+                    "tokenizer_config.json",
+                    "acb92769e8195aabd29b7b2137a9e6d6e25c476a4f15aa4355c233426c61576b",
+                    350,
+                ),
+                (
+                    "special_tokens_map.json",
+                    "303df45a03609e4ead04bc3dc1536d0ab19b5358db685b6f3da123d05ec200e3",
+                    112,
+                ),
+                (
+                    "model.safetensors",
+                    "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
+                    90868376,
+                ),
+            ),
+        ),
+    ),
     "tinyshakespeare": (
         "Tiny Shakespeare (Karpathy's char-rnn corpus), 1.1 MB of text",
         (
@@ -139,6 +178,25 @@ DATASETS: dict[str, tuple[str, tuple[RemoteFile, ...]]] = {
                 (
                     "https://raw.githubusercontent.com/karpathy/char-rnn/master/data/"
                     "tinyshakespeare/input.txt",
+                ),
+            ),
+        ),
+    ),
+    "rt-polarity": (
+        "Sentence polarity v1.0 (Pang & Lee, 2005), 5,331 + 5,331 movie-review sentences",
+        (
+            RemoteFile(
+                "rt-polarity/rt-polaritydata.tar.gz",
+                # SHA-256 and size as huggingface/datasets records them for this URL
+                # (datasets/rotten_tomatoes/dataset_infos.json, download_checksums); the
+                # authors' page publishes no checksum.
+                "a05befe52aafda71d458d188a1c54506a998b1308613ba76bbda2e5029409ce9",
+                487770,
+                (
+                    "https://storage.googleapis.com/seldon-datasets/sentence_polarity_v1/"
+                    "rt-polaritydata.tar.gz",
+                    "https://www.cs.cornell.edu/people/pabo/movie-review-data/"
+                    "rt-polaritydata.tar.gz",
                 ),
             ),
         ),
@@ -460,3 +518,64 @@ def load_text(name: str = "tinyshakespeare", root: Path | None = None) -> str:
     if state != "ok":
         raise DataError(f"{f.path} is {state} in {root}. Run: python -m checker data {name}")
     return (root / f.path).read_text(encoding="utf-8")
+
+
+# ----------------------------------------------------------------------------- sentence polarity
+
+RT_POLARITY_FOLDER = "rt-polaritydata"
+RT_POLARITY_FILES = {"rt-polarity.pos": 1, "rt-polarity.neg": 0}  # file -> label
+
+
+def rt_polarity_folder(root: Path | None = None) -> Path | None:
+    """The folder holding rt-polarity.pos and .neg; None when the archive is not downloaded.
+
+    Unpacks the cached archive on first use (after checking its SHA-256), atomically.
+    """
+    root = root or cache_dir()
+    (f,) = DATASETS["rt-polarity"][1]
+    archive = root / f.path
+    folder = archive.parent / RT_POLARITY_FOLDER
+    if all((folder / name).is_file() for name in RT_POLARITY_FILES):
+        return folder
+    state = check_file(f, root)
+    if state == "missing":
+        return None
+    if state != "ok":
+        raise DataError(f"{f.path} is {state} in {root}. Run: python -m checker data rt-polarity")
+    tmp = Path(tempfile.mkdtemp(dir=archive.parent, prefix=".unpacking-"))
+    try:
+        safe_extract(archive, tmp)
+        missing = [n for n in RT_POLARITY_FILES if not (tmp / RT_POLARITY_FOLDER / n).is_file()]
+        if missing:
+            raise DataError(
+                f"{archive} is not the sentence polarity archive: "
+                f"{RT_POLARITY_FOLDER}/{missing[0]} is missing"
+            )
+        if folder.exists():  # a damaged earlier copy
+            shutil.rmtree(folder)
+        os.replace(tmp / RT_POLARITY_FOLDER, folder)  # both files appear at once, or none
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return folder
+
+
+def load_rt_polarity(root: Path | None = None) -> tuple[list[str], list[int]] | None:
+    """Pang & Lee's 10,662 sentences and labels (1 positive, 0 negative), positives first.
+
+    None when the archive is not downloaded. The files are Latin-1, one lowercased,
+    space-tokenized sentence per line.
+    """
+    folder = rt_polarity_folder(root)
+    if folder is None:
+        return None
+    texts: list[str] = []
+    labels: list[int] = []
+    for name, label in RT_POLARITY_FILES.items():
+        lines = (folder / name).read_text(encoding="latin-1").splitlines()
+        sentences = [line.strip() for line in lines if line.strip()]
+        texts += sentences
+        labels += [label] * len(sentences)
+    return texts, labels
+
+
+UNPACK["rt-polarity"] = rt_polarity_folder
