@@ -542,7 +542,10 @@ def rt_polarity_folder(root: Path | None = None) -> Path | None:
         return None
     if state != "ok":
         raise DataError(f"{f.path} is {state} in {root}. Run: python -m checker data rt-polarity")
-    tmp = Path(tempfile.mkdtemp(dir=archive.parent, prefix=".unpacking-"))
+    try:
+        tmp = Path(tempfile.mkdtemp(dir=archive.parent, prefix=".unpacking-"))
+    except OSError as exc:  # a read-only cache holding the archive but not its contents
+        raise DataError(f"cannot unpack {archive} in its folder ({exc})") from exc
     try:
         safe_extract(archive, tmp)
         missing = [n for n in RT_POLARITY_FILES if not (tmp / RT_POLARITY_FOLDER / n).is_file()]

@@ -132,6 +132,19 @@ def test_cifar10_is_registered_as_the_official_binary_archive():
     assert f.path == "cifar10/cifar-10-binary.tar.gz" and "CIFAR-10" in title
 
 
+def test_rt_polarity_is_registered_with_its_published_checksum():
+    title, (f,) = datasets.DATASETS["rt-polarity"]
+    assert f.path == "rt-polarity/rt-polaritydata.tar.gz" and f.size == 487770
+    assert f.sha256 == "a05befe52aafda71d458d188a1c54506a998b1308613ba76bbda2e5029409ce9"
+    assert "rt-polarity" in datasets.UNPACK
+
+
+def test_minilm_is_registered_file_by_file():
+    title, files = datasets.DATASETS["all-MiniLM-L6-v2"]
+    names = {f.path.split("/", 1)[1] for f in files}
+    assert {"config.json", "vocab.txt", "model.safetensors"} <= names
+    assert all(len(f.sha256) == 64 and f.size > 0 and f.urls for f in files)
+
 def tar_gz(members: list[tuple[tarfile.TarInfo, bytes | None]]) -> bytes:
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w:gz") as tar:
