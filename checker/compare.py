@@ -80,10 +80,15 @@ def _arrays_in(value, name: str):
         yield name, value
     elif isinstance(value, (list, tuple)):
         for i, v in enumerate(value):
-            yield from _arrays_in(v, f"{name}[{i}]")
+            if not isinstance(v, _SCALARS):  # a 30k-word vocabulary holds no arrays
+                yield from _arrays_in(v, f"{name}[{i}]")
     elif isinstance(value, Mapping):
         for k, v in value.items():
-            yield from _arrays_in(v, f"{name}[{k!r}]")
+            if not isinstance(v, _SCALARS):
+                yield from _arrays_in(v, f"{name}[{k!r}]")
+
+
+_SCALARS = (str, bytes, int, float, bool, type(None))
 
 
 def _is_tensor(value) -> bool:
