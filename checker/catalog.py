@@ -48,6 +48,7 @@ class Kata:
     training: bool = False  # slow end-to-end training; skipped by verify --quick
     timeout: int = 90  # seconds for the whole kata's test run
     buggy: bool = False  # the stub is working code with seeded bugs, not NotImplementedError
+    warm: tuple[str, ...] = ()  # slow imports of its tests, done once before the runner forks
     mutants: tuple[Mutant, ...] = field(default=(), compare=False)
 
     @property
@@ -154,6 +155,7 @@ def _section(folder: Path, mutants: dict[str, list[Mutant]]) -> Section:
                 training=bool(entry.get("training", False)),
                 timeout=int(entry.get("timeout", 300 if entry.get("training") else 90)),
                 buggy=bool(entry.get("buggy", False)),
+                warm=tuple(entry.get("warm", [])),
                 mutants=tuple(mutants.get(kid, [])),
             )
         )

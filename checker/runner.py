@@ -8,6 +8,7 @@ well under a second); elsewhere it starts `python -m pytest` per run.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import signal
@@ -33,8 +34,9 @@ def pin_threads_early() -> None:
     os.environ["DLKATAS_THREADS"] = "1"
 
 
-def warm_up() -> None:
-    """Import what every test run imports (numpy, torch, pytest, hypothesis, the plugin)."""
+def warm_up(extra: tuple[str, ...] = ()) -> None:
+    """Import what every test run imports (numpy, torch, pytest, hypothesis, the plugin),
+    and `extra` modules (a kata's `warm` list in info.toml)."""
     import numpy  # noqa: F401
     import pytest  # noqa: F401
     import torch
@@ -46,6 +48,25 @@ def warm_up() -> None:
     torch.set_num_threads(1)
     # The first optimizer built imports torch._dynamo (seconds): pay that once, here.
     torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    for name in extra:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass  # the kata's own tests report it
+
+
+def _worth_warming(jobs: list[Job]) -> tuple[str, ...]:
+    """A kata's slow imports, when it runs three times or more (verify with mutants): a
+    module like transformers' BERT takes seconds, once in the parent instead of per child."""
+    runs: dict[str, int] = {}
+    for job in jobs:
+        if job.kata is not None:
+            runs[job.kata.id] = runs.get(job.kata.id, 0) + 1
+    names: list[str] = []
+    for job in jobs:
+        if job.kata is not None and runs[job.kata.id] >= 3:
+            names += [n for n in job.kata.warm if n not in names]
+    return tuple(names)
 
 
 @dataclass
@@ -243,7 +264,7 @@ def run(jobs: list[Job], workers: int | None = None, on_result=None) -> list[Res
     """Run jobs in parallel (one per core by default); results in the order of jobs."""
     pin_threads_early()
     if hasattr(os, "fork"):
-        warm_up()  # once, before forking: every child starts warm
+        warm_up(_worth_warming(jobs))  # once, before forking: every child starts warm
     workers = workers or max(1, min(len(jobs), os.cpu_count() or 1))
     tmp = Path(tempfile.mkdtemp(prefix="dlkatas-run-"))
     results: list[Result | None] = [None] * len(jobs)

@@ -145,6 +145,7 @@ def test_minilm_is_registered_file_by_file():
     assert {"config.json", "vocab.txt", "model.safetensors"} <= names
     assert all(len(f.sha256) == 64 and f.size > 0 and f.urls for f in files)
 
+
 def tar_gz(members: list[tuple[tarfile.TarInfo, bytes | None]]) -> bytes:
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w:gz") as tar:

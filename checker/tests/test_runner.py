@@ -66,3 +66,13 @@ def test_a_missing_function_is_named_with_its_signature(root):
 def test_a_stub_is_not_started(root):
     r = run_forward(paths.STUBS)
     assert r.status == runner.NOT_STARTED
+
+
+def test_slow_imports_are_warmed_only_for_katas_run_three_times():
+    import dataclasses
+
+    kata = dataclasses.replace(catalog.course().kata(FORWARD), warm=("json", "csv"))
+    once = [runner.Job(kata, "solution", "solution"), runner.Job(kata, "stub", "stub")]
+    assert runner._worth_warming(once) == ()
+    mutant = runner.Job(kata, "x", "mutant m")
+    assert runner._worth_warming(once + [mutant]) == ("json", "csv")

@@ -13,10 +13,18 @@ import math
 
 import numpy as np
 import torch
-from transformers import T5Config, T5Tokenizer
-from transformers.models.t5.modeling_t5 import T5Attention
 
 from reference.oracles import numpy, tensor
+
+
+def _transformers():
+    """transformers' T5 pieces, imported on first use: the import takes seconds, and a
+    learner running the section's fresh stubs should not wait for it."""
+    from transformers import T5Config, T5Tokenizer
+    from transformers.models.t5.modeling_t5 import T5Attention
+
+    return T5Config, T5Tokenizer, T5Attention
+
 
 # ----------------------------------------------------------------------------- buckets
 
@@ -24,12 +32,14 @@ from reference.oracles import numpy, tensor
 def buckets(relative_position, bidirectional, num_buckets, max_distance) -> np.ndarray:
     """transformers' T5Attention._relative_position_bucket, as int64."""
     rp = torch.as_tensor(np.array(relative_position, dtype=np.int64))
+    T5Attention = _transformers()[2]
     out = T5Attention._relative_position_bucket(rp, bidirectional, num_buckets, max_distance)
     return out.numpy().astype(np.int64)
 
 
-def attention(table, bidirectional, max_distance) -> T5Attention:
+def attention(table, bidirectional, max_distance):
     """A float64 T5Attention (an encoder's if bidirectional, else a decoder's) holding table."""
+    T5Config, _, T5Attention = _transformers()
     num_buckets, heads = table.shape
     config = T5Config(d_model=8, d_kv=2, num_heads=heads, is_decoder=not bidirectional,
                       relative_attention_num_buckets=num_buckets,
@@ -185,13 +195,13 @@ def slip_sentinel_per_token(tokens, noise_mask, sentinels) -> np.ndarray | None:
     return out
 
 
-def tokenizer(words=(), extra_ids=100) -> T5Tokenizer:
+def tokenizer(words=(), extra_ids=100):
     """A T5Tokenizer built offline: <pad> </s> <unk>, the words, then the sentinels reversed
     (T5's layout: <extra_id_0> is the last id of the vocabulary)."""
     vocab = [("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0), ("\u2581", -2.0)]
     vocab += [("\u2581" + w if w[0].isalnum() else w, -1.0) for w in words]
     vocab += [(f"<extra_id_{i}>", 0.0) for i in reversed(range(extra_ids))]
-    return T5Tokenizer(vocab=vocab, extra_ids=extra_ids)
+    return _transformers()[1](vocab=vocab, extra_ids=extra_ids)
 
 
 def stsb_target(label) -> str:
