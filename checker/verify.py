@@ -232,6 +232,9 @@ def verify(
             mark = "ok" if all(c.ok for c in checks if c.kata == k.id) else "!!"
             echo(f"  {mark} {k.id:40} {label:32} {r.status:12} {r.seconds:5.1f} s")
 
+        # The longest runs (training katas' solutions) first: started last, one of them
+        # would leave the other core idle at the end.
+        jobs.sort(key=lambda j: not (j.kata and j.kata.training and j.label == "solution"))
         runner.run(jobs, on_result=done)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
