@@ -42,6 +42,9 @@ def is_pristine(k: Kata) -> bool:
 
 def summarize(r: runner.Result) -> str:
     if r.status == runner.PASSING:
+        if r.skipped:  # a test waiting for a dataset: passing, but say what did not run
+            test = paths.rel(r.job.kata.test_path) if r.job.kata else "the tests"
+            return f"{r.passed} tests pass, {r.skipped} skipped (why: pytest {test} -rs)"
         return f"{r.passed} tests pass"
     if r.status == runner.FAILING:
         name, msg = r.failures[0] if r.failures else ("", "")
@@ -151,7 +154,7 @@ def report(course: Course, states: dict[str, KataState], doc, color: bool = Fals
         for k in s.katas:
             st = states[k.id]
             line = f"  {MARK[st.status]} {k.name:22} {st.status:12}"
-            if st.detail and st.status != runner.PASSING:
+            if st.detail and (st.status != runner.PASSING or "skipped" in st.detail):
                 line += f" {st.detail}"
             out.append(paint(line.rstrip(), colors[st.status]))
     planned = sorted(

@@ -76,3 +76,13 @@ def test_slow_imports_are_warmed_only_for_katas_run_three_times():
     assert runner._worth_warming(once) == ()
     mutant = runner.Job(kata, "x", "mutant m")
     assert runner._worth_warming(once + [mutant]) == ("json", "csv")
+
+
+def test_a_passing_kata_with_skipped_tests_says_so():
+    from checker import progress
+
+    kata = catalog.course().kata(FORWARD)
+    r = runner.Result(runner.Job(kata, "solution", "solution"), runner.PASSING, 5, 0, 2)
+    assert progress.summarize(r) == (
+        "5 tests pass, 2 skipped (why: pytest katas/01_fundamentals/test_forward.py -rs)"
+    )
