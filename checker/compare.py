@@ -402,9 +402,16 @@ def assert_close(
     # 2. shape
     if yours.shape != expected.shape:
         hint = _shape_hint(tuple(yours.shape), tuple(expected.shape))
+        try:  # a known mistake may give a different shape (a sentinel too many)
+            named = _matching_mistakes(np.asarray(yours, dtype=np.float64), mistakes)
+        except Exception:  # a diagnosis must never hide the shape message
+            named = []
         raise AssertionError(
             f"{head} with the wrong shape: yours={tuple(yours.shape)} | "
-            f"torch={tuple(expected.shape)}" + (f"\n{hint}" if hint else "") + _footer()
+            f"torch={tuple(expected.shape)}"
+            + (f"\n{hint}" if hint else "")
+            + "".join(f"\nLikely mistake: {m}." for m in named)
+            + _footer()
         )
     # 3. dtype (a Python float for a float64 scalar is fine)
     if yours.dtype != want_dtype and not (scalar_ok and want_dtype == np.float64):

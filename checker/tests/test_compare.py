@@ -27,6 +27,12 @@ def test_a_transposed_shape_is_named():
     assert "reversed" in message_of(np.zeros((3, 2)), np.zeros((2, 3)))
 
 
+def test_a_known_mistake_of_another_shape_is_named_with_the_shape():
+    mistakes = {"the final sentinel left out": np.array([7.0, 1.0])}
+    msg = message_of(np.array([7.0, 1.0]), np.array([7.0, 1.0, 9.0]), mistakes=mistakes)
+    assert "wrong shape" in msg and "Likely mistake" in msg and "final sentinel" in msg
+
+
 def test_dtype_promotion_is_named():
     msg = message_of(np.zeros(3), np.zeros(3, dtype=np.float32))
     assert "yours=float64 | torch=float32" in msg and "promoted" in msg
