@@ -86,3 +86,14 @@ def test_a_passing_kata_with_skipped_tests_says_so():
     assert progress.summarize(r) == (
         "5 tests pass, 2 skipped (why: pytest katas/01_fundamentals/test_forward.py -rs)"
     )
+
+
+def test_the_cli_pins_blas_before_numpy_loads():
+    # `python -m checker` imports the package before __main__ pins the threads: the package
+    # must not import NumPy, or every forked test process inherits a multi-threaded BLAS.
+    import subprocess
+    import sys
+
+    code = "import checker.runner, sys; print('numpy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "False", out.stderr
