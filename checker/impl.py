@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import importlib.abc
 import importlib.util
 import sys
 import traceback
@@ -71,9 +72,19 @@ def forbidden_imports(source: str) -> list[tuple[int, str]]:
     return found
 
 
+def _relpath(kata_id: str) -> str:
+    """Where a kata's module sits in an implementation root ("09_autograd/minigrad/ops.py")."""
+    from checker.catalog import course
+
+    try:
+        return course().kata(kata_id).relpath
+    except Exception:
+        return f"{kata_id}.py"
+
+
 def stub_signature(kata_id: str, name: str) -> str:
     """`name(args)` as the shipped stub declares it, for 'does not define' messages."""
-    stub = paths.STUBS / f"{kata_id}.py"
+    stub = paths.STUBS / _relpath(kata_id)
     try:
         tree = ast.parse(stub.read_text(encoding="utf-8"))
     except (OSError, SyntaxError):
@@ -95,15 +106,34 @@ def load_module(
 ) -> ModuleType:
     """Import <root>/<kata_id>.py (cached per process) or fail the test with a clear message."""
     __tracebackhide__ = True
+    if _relpath(kata_id) != f"{kata_id}.py":  # one module of a package the section grows
+        return load_package_module(kata_id, impl_root)[1]
     path = (impl_root or root()) / f"{kata_id}.py"
-    shown = paths.rel(path)
     if path in _modules:
         return _modules[path]
+    _checked_source(path, kata_id.split("/")[-1], framework)
+    digest = hashlib.sha1(str(path).encode()).hexdigest()[:10]
+    modname = f"_dlkatas_{kata_id.replace('/', '_')}_{digest}"
+    spec = importlib.util.spec_from_file_location(modname, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[modname] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:  # learner code may raise anything at import time
+        del sys.modules[modname]
+        tb = traceback.extract_tb(exc.__traceback__)
+        where = next((f"line {f.lineno}" for f in reversed(tb) if f.filename == str(path)), "")
+        _fail(f"{paths.rel(path)} raised {type(exc).__name__} while importing ({where}): {exc}")
+    _modules[path] = module
+    return module
+
+
+def _checked_source(path: Path, name: str, framework: str) -> str:
+    """The source of a learner file that exists, compiles, and (NumPy katas) imports no torch."""
+    __tracebackhide__ = True
+    shown = paths.rel(path)
     if not path.exists():
-        _fail(
-            f"{shown} does not exist. Restore the stub with: python -m checker reset "
-            f"{kata_id.split('/')[-1]}"
-        )
+        _fail(f"{shown} does not exist. Restore the stub with: python -m checker reset {name}")
     source = path.read_text(encoding="utf-8")
     try:
         compile(source, str(path), "exec")
@@ -120,20 +150,127 @@ def load_module(
                 f"{shown} imports {mod} (line {line}). In this kata torch is the oracle, "
                 "not a tool: write it with NumPy."
             )
-    digest = hashlib.sha1(str(path).encode()).hexdigest()[:10]
-    modname = f"_dlkatas_{kata_id.replace('/', '_')}_{digest}"
-    spec = importlib.util.spec_from_file_location(modname, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[modname] = module
+    return source
+
+
+# --- package katas -----------------------------------------------------------------------
+# A section may grow one package across several katas (09_autograd/minigrad/: tensor.py,
+# ops.py, ...). A test of one of them gets a package assembled for it: the kata under test
+# from the selected root; each kata it requires from the same root where that kata passes
+# (the reference otherwise, with a note); every later module, and __init__.py, from the
+# reference, so nothing the learner has not reached yet can break it.
+
+_packages: dict[tuple[Path, str], tuple[ModuleType, ModuleType]] = {}
+KNOWN_STATUS_ENV = "DLKATAS_KNOWN_STATUS"
+
+
+class _PackageFinder(importlib.abc.MetaPathFinder):
+    """Finds the modules of one assembled package at the files chosen for them."""
+
+    def __init__(self, files: dict[str, Path]):
+        self.files = files
+
+    def find_spec(self, fullname, path=None, target=None):
+        where = self.files.get(fullname)
+        if where is None:
+            return None
+        is_package = where.name == "__init__.py"
+        return importlib.util.spec_from_file_location(
+            fullname, where, submodule_search_locations=[] if is_package else None
+        )
+
+
+def _known_status() -> dict[str, str]:
+    import json
+    import os
+
     try:
-        spec.loader.exec_module(module)
+        return dict(json.loads(os.environ.get(KNOWN_STATUS_ENV, "{}")))
+    except (ValueError, TypeError):
+        return {}
+
+
+def _recorded_status(k) -> str | None:
+    """The status progress.toml holds for a learner's kata, if its files are unchanged since."""
+    from checker.catalog import read_toml
+    from checker.progress import fingerprint
+
+    try:
+        entry = read_toml(paths.PROGRESS)["katas"][k.id]
+        if entry.get("fingerprint") == fingerprint(k):
+            return str(entry["status"])
+    except Exception:  # no progress.toml yet, or one the checker will rebuild
+        return None
+    return None
+
+
+def _module_choice(k, dep, here: Path) -> tuple[Path, str | None]:
+    """Which file a package test uses for `dep` (a kata of the package), and a note."""
+    mine, solution = here / dep.relpath, dep.solution_path
+    if dep == k or here == paths.SOLUTIONS:
+        return mine, None
+    if dep.id not in k.requires:
+        return solution, None  # later than the kata under test: never the learner's concern
+    if mine.exists() and mine.read_bytes() == solution.read_bytes():
+        return mine, None
+    if not mine.exists():
+        status = "missing"
+    elif mine.read_bytes() == dep.shipped_stub_path.read_bytes():
+        status = "not started"
+    else:
+        status = _known_status().get(f"{here}:{dep.id}") or _dependency_status.get((dep.id, here))
+        if status is None and here == paths.KATAS:
+            status = _recorded_status(dep)
+        if status is None:
+            status = _status_of(dep.id, here)
+    if status == "passing":
+        return mine, f"Using your {paths.rel(mine)} (its tests pass)."
+    return solution, (
+        f"Using the reference {dep.package}/{dep.name}.py: your {paths.rel(mine)} is {status} "
+        f"(pytest {paths.rel(dep.test_path)}). Once it passes, these tests use yours."
+    )
+
+
+def load_package_module(
+    kata_id: str, impl_root: Path | None = None
+) -> tuple[ModuleType, ModuleType]:
+    """(the assembled package, its module for kata_id), or fail the test with a clear message."""
+    __tracebackhide__ = True
+    from checker.catalog import course
+    from checker.context import note
+
+    here = impl_root or root()
+    k = course().kata(kata_id)
+    if (here, k.id) in _packages:
+        return _packages[(here, k.id)]
+    members = [m for m in course().katas if m.section == k.section and m.package == k.package]
+    files: dict[str, Path] = {}
+    for dep in members:  # in course order, so a kata's requirements are settled before it
+        path, message = _module_choice(k, dep, here)
+        if path != dep.solution_path:
+            _checked_source(path, dep.name, dep.framework)
+        if message:
+            note(message)
+        files[dep.name] = path
+    init = paths.SOLUTIONS / k.section / k.package / "__init__.py"
+    digest = hashlib.sha1(repr(sorted(files.items())).encode()).hexdigest()[:10]
+    name = f"_dlkatas_{k.package}_{digest}"
+    finder = _PackageFinder({name: init, **{f"{name}.{m}": p for m, p in files.items()}})
+    sys.meta_path.insert(0, finder)  # stays: a module may import a sibling lazily
+    try:
+        package = importlib.import_module(name)
     except Exception as exc:  # learner code may raise anything at import time
-        del sys.modules[modname]
+        sys.meta_path.remove(finder)
+        for mod in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
+            del sys.modules[mod]
         tb = traceback.extract_tb(exc.__traceback__)
-        where = next((f"line {f.lineno}" for f in reversed(tb) if f.filename == str(path)), "")
-        _fail(f"{shown} raised {type(exc).__name__} while importing ({where}): {exc}")
-    _modules[path] = module
-    return module
+        ours = set(map(str, files.values()))
+        frame = next((f for f in reversed(tb) if f.filename in ours), None)
+        where = f"{paths.rel(Path(frame.filename))} line {frame.lineno}" if frame else "import"
+        _fail(f"the {k.package} package does not import: {type(exc).__name__} at {where}: {exc}")
+    module = getattr(package, k.name, None) or importlib.import_module(f"{name}.{k.name}")
+    _packages[(here, k.id)] = (package, module)
+    return package, module
 
 
 class KataProxy:
@@ -151,7 +288,13 @@ class KataProxy:
 
     @property
     def path(self) -> Path:
-        return (self._impl_root or root()) / f"{self._kata_id}.py"
+        return (self._impl_root or root()) / _relpath(self._kata_id)
+
+    @property
+    def package(self) -> ModuleType:
+        """A package kata's whole package, assembled for this test run (see above)."""
+        __tracebackhide__ = True
+        return load_package_module(self._kata_id, self._impl_root)[0]
 
     def __getattr__(self, name: str):
         __tracebackhide__ = True
@@ -204,6 +347,14 @@ def _status_of(kata_id: str, impl_root: Path) -> str:
                 "OMP_NUM_THREADS": "1",
                 "OPENBLAS_NUM_THREADS": "1",
                 "MKL_NUM_THREADS": "1",
+                # what this process already knows: a package kata's run need not rerun
+                # the tests of the katas before it
+                KNOWN_STATUS_ENV: json.dumps(
+                    {
+                        **_known_status(),
+                        **{f"{r}:{kid}": st for (kid, r), st in _dependency_status.items()},
+                    }
+                ),
             }
             subprocess.run(
                 [

@@ -61,16 +61,15 @@ def stub_problems(kata: Kata) -> list[str]:
         return [f"{paths.rel(path)} does not parse: {exc}"]
     if kata.buggy:  # a script with seeded bugs: it runs, and its tests fail
         return []
+    if kata.package:
+        return _package_stub_problems(tree, path)
     funcs = [
         n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and not n.name.startswith("_")
     ]
     if not funcs:
         problems.append(f"{paths.rel(path)} defines no functions")
     for fn in funcs:
-        raises = any(
-            isinstance(n, ast.Raise) and "NotImplementedError" in ast.unparse(n)
-            for n in ast.walk(fn)
-        )
+        raises = _raises_not_implemented(fn)
         body = [
             n
             for n in fn.body
@@ -80,18 +79,48 @@ def stub_problems(kata: Kata) -> list[str]:
             problems.append(
                 f"{paths.rel(path)}: {fn.name} has a body that does not raise NotImplementedError"
             )
-        doc = ast.get_docstring(fn) or ""
         if fn.name in ("__init__",) or not raises:
             continue
-        positions = [doc.find(part) for part in DOC_PARTS]
-        missing = [p for p, at in zip(DOC_PARTS, positions) if at < 0]
-        if missing:
-            problems.append(f"{paths.rel(path)}: {fn.name}'s docstring lacks {', '.join(missing)}")
-        elif positions != sorted(positions):
-            problems.append(
-                f"{paths.rel(path)}: {fn.name}'s docstring parts are out of order "
-                f"(expected {' '.join(DOC_PARTS)})"
-            )
+        problem = _doc_problem(fn, fn.name, paths.rel(path))
+        if problem:
+            problems.append(problem)
+    return problems
+
+
+def _raises_not_implemented(node: ast.AST) -> bool:
+    return any(
+        isinstance(n, ast.Raise) and "NotImplementedError" in ast.unparse(n) for n in ast.walk(node)
+    )
+
+
+def _doc_problem(node: ast.AST, what: str, shown: str) -> str | None:
+    doc = ast.get_docstring(node) or ""
+    positions = [doc.find(part) for part in DOC_PARTS]
+    missing = [p for p, at in zip(DOC_PARTS, positions) if at < 0]
+    if missing:
+        return f"{shown}: {what}'s docstring lacks {', '.join(missing)}"
+    if positions != sorted(positions):
+        order = " ".join(DOC_PARTS)
+        return f"{shown}: {what}'s docstring parts are out of order (expected {order})"
+    return None
+
+
+def _package_stub_problems(tree: ast.Module, path: Path) -> list[str]:
+    """A module of a package kata may ship working scaffolding (properties, glue); what the
+    learner writes raises NotImplementedError, and each top-level function or class holding
+    such a body is documented in the six parts."""
+    shown = paths.rel(path)
+    if not _raises_not_implemented(tree):
+        return [f"{shown} raises no NotImplementedError: nothing is left to implement"]
+    problems = []
+    for node in tree.body:
+        if not isinstance(node, (ast.FunctionDef, ast.ClassDef)) or node.name.startswith("_"):
+            continue
+        if _raises_not_implemented(node):
+            kind = "class " if isinstance(node, ast.ClassDef) else ""
+            problem = _doc_problem(node, kind + node.name, shown)
+            if problem:
+                problems.append(problem)
     return problems
 
 
