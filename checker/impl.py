@@ -37,9 +37,13 @@ class KataLoadError(Exception):
 
 
 def set_root(root: Path) -> None:
+    """Start a test session on root, with nothing left from an earlier one in this process
+    (the runner forks its children from a parent that may have run tests itself)."""
     global _root
     _root = root
     _modules.clear()
+    _packages.clear()
+    load_errors.clear()
 
 
 def root() -> Path:

@@ -74,6 +74,7 @@ def pytest_configure(config):
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from None
     impl.set_root(root)
+    context.session_notes.clear()
     config._dlkatas = {
         "impl": str(root),
         "profile": _register_hypothesis_profiles(),
