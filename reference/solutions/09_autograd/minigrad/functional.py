@@ -1,7 +1,7 @@
 """Functional layers: the maths of every layer, as differentiable functions (torch.nn.functional).
 
-Where the gradient is the lesson (log_softmax, cross_entropy, conv2d, max_pool2d, embedding,
-layer_norm) a Function writes forward and backward on ndarrays; the rest (linear, softmax,
+Where the gradient is the lesson (linear, log_softmax, cross_entropy, conv2d, max_pool2d,
+embedding, layer_norm) a Function writes forward and backward on ndarrays; the rest (softmax,
 mse_loss, dropout) are a line of ops, and autograd finds their gradients. Convolution and
 pooling gather every window into a column (im2col) so one matmul or one max does the work;
 their backward scatters the columns back and ADDS where windows overlap (col2im).
@@ -14,15 +14,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import errors
 from .tensor import Function, Tensor
 
 # --- composed from ops: autograd finds the gradient -----------------------------------------
-
-
-def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """y = x W^T + b (weight stored (out, in), as torch stores it)."""
-    y = x @ weight.T  # (..., in) @ (in, out) -> (..., out)
-    return y if bias is None else y + bias  # (out,) broadcasts over the leading axes
 
 
 def softmax(x: Tensor, dim: int = -1) -> Tensor:
@@ -96,6 +91,25 @@ def col2im(
 
 
 # --- Functions: forward and backward by hand -------------------------------------------------
+
+
+class Linear(Function):
+    """y = x W^T + b as one node, as torch's addmm: x @ weight.T + bias built from ops is
+    three nodes, and its weight gradient arrives transposed (a strided copy per step)."""
+
+    def forward(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None):
+        self.save_for_backward(x, w)
+        y = x @ w.T  # (..., in) @ (in, out) -> (..., out)
+        return y if b is None else y + b  # (out,) broadcasts over the leading axes
+
+    def backward(self, grad: np.ndarray):
+        x, w = self.saved_tensors
+        g = grad.reshape(-1, grad.shape[-1])  # (M, out), M = every leading index
+        dx = grad @ w if self.needs_input_grad[0] else None  # (..., out) @ (out, in)
+        dw = g.T @ x.reshape(-1, x.shape[-1]) if self.needs_input_grad[1] else None  # (out, in)
+        if len(self.inputs) == 2:
+            return dx, dw
+        return dx, dw, g.sum(axis=0)  # the bias was added to every row: sum them
 
 
 class LogSoftmax(Function):
@@ -228,6 +242,15 @@ class LayerNorm(Function):
 
 
 # --- the public functions: one line of glue around each Function -----------------------------
+
+
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """y = x W^T + b, weight stored (out, in) as torch stores it (the Linear Function)."""
+    if x.shape[-1] != weight.shape[-1]:  # name the weight, not an anonymous transpose
+        raise errors.matmul_shape_error(
+            x, Tensor(weight.data.T, name=f"{weight.name or 'weight'}.T")
+        )
+    return Linear.apply(x, weight) if bias is None else Linear.apply(x, weight, bias)
 
 
 def log_softmax(x: Tensor, dim: int = -1) -> Tensor:

@@ -1,8 +1,8 @@
 """Functional layers: the maths of every layer, as differentiable functions (torch.nn.functional).
 
-Two ways to make a function differentiable. Build it from ops (linear, softmax, mse_loss,
-dropout): autograd then finds the gradient for you. Or write a Function with a NumPy forward
-and a hand-derived backward (log_softmax, cross_entropy, conv2d, max_pool2d, embedding,
+Two ways to make a function differentiable. Build it from ops (softmax, mse_loss, dropout):
+autograd then finds the gradient for you. Or write a Function with a NumPy forward and a
+hand-derived backward (linear, log_softmax, cross_entropy, conv2d, max_pool2d, embedding,
 layer_norm): faster, numerically safer, and the lesson of this kata. Given: the one-line
 public functions that call each Function. Convolution and pooling rest on im2col (every
 window as a column) and col2im (the columns added back onto the pixels).
@@ -14,33 +14,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import errors
 from .tensor import Function, Tensor
 
 # --- composed from ops: autograd finds the gradient -----------------------------------------
-
-
-def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """An affine map, with the weight stored as torch stores it.
-
-    Math:
-        y = x W^T + b
-
-    Shapes:
-        x: (..., in); weight: (out, in); bias: (out,); y: (..., out).
-
-    Args:
-        x, weight, bias: Tensors (bias may be None: no bias).
-
-    Returns:
-        y, a Tensor built from ops (@, .T, +), so backward reaches x, weight and bias.
-
-    Numerics:
-        Keep x's dtype (float32 in, float32 out).
-
-    Reference:
-        torch.nn.functional.linear
-    """
-    raise NotImplementedError
 
 
 def softmax(x: Tensor, dim: int = -1) -> Tensor:
@@ -183,6 +160,43 @@ def col2im(
 
 
 # --- Functions: forward and backward by hand -------------------------------------------------
+
+
+class Linear(Function):
+    """y = x W^T + b in one node: the Function behind linear (torch's addmm).
+
+    Math:
+        y = x W^T + b. Backward, with g = grad: dx = g W; dW = g^T x (summed over every
+        leading index of x); db = g summed over every leading index. Built from ops instead
+        (x @ weight.T + bias) it is three nodes, and dW arrives transposed: a strided copy
+        of the largest gradient at every step.
+
+    Shapes:
+        x: (..., in); w: (out, in); b: (out,); y: (..., out). For dW and db, flatten the
+        leading dims: g as (M, out), x as (M, in).
+
+    Args:
+        forward(x, w, b=None): ndarrays (b is None when the layer has no bias).
+        backward(grad): grad of y's shape.
+
+    Returns:
+        forward: y (ndarray). backward: (dx, dw), or (dx, dw, db) when there is a bias
+        (len(self.inputs) == 3); dx or dw may be None when self.needs_input_grad says so.
+
+    Numerics:
+        Keep the dtype (float32 in, float32 out). No Python loops.
+
+    Reference:
+        torch.nn.functional.linear
+    """
+
+    def forward(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None):
+        """y; save x and w for backward."""
+        raise NotImplementedError
+
+    def backward(self, grad: np.ndarray) -> tuple:
+        """(dx, dw) or (dx, dw, db)."""
+        raise NotImplementedError
 
 
 class LogSoftmax(Function):
@@ -394,6 +408,15 @@ class LayerNorm(Function):
 
 
 # --- given: the public functions, one line of glue around each Function ----------------------
+
+
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """y = x W^T + b, weight stored (out, in) as torch stores it (the Linear Function)."""
+    if x.shape[-1] != weight.shape[-1]:  # name the weight, not an anonymous transpose
+        raise errors.matmul_shape_error(
+            x, Tensor(weight.data.T, name=f"{weight.name or 'weight'}.T")
+        )
+    return Linear.apply(x, weight) if bias is None else Linear.apply(x, weight, bias)
 
 
 def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
