@@ -23,6 +23,7 @@ class KataState:
     status: str
     detail: str = ""
     ran: bool = False  # run now (False: pristine stub or unchanged since the last run)
+    skipped: int = 0  # tests that did not run (a dataset not downloaded): they prove nothing
 
 
 def fingerprint(k: Kata) -> str:
@@ -71,7 +72,11 @@ def collect(
         elif is_pristine(k):
             states[k.id] = KataState(runner.NOT_STARTED)
         elif not rerun and entry.get("fingerprint") == fingerprint(k) and "status" in entry:
-            states[k.id] = KataState(str(entry["status"]), str(entry.get("detail", "")))
+            states[k.id] = KataState(
+                str(entry["status"]),
+                str(entry.get("detail", "")),
+                skipped=int(entry.get("skipped", 0)),
+            )
         else:
             jobs.append(runner.Job(k, "learner", "learner"))
     if jobs:
@@ -81,7 +86,7 @@ def collect(
             file=sys.stderr,
         )
         for r in runner.run(jobs):
-            states[r.job.kata.id] = KataState(r.status, summarize(r), ran=True)
+            states[r.job.kata.id] = KataState(r.status, summarize(r), ran=True, skipped=r.skipped)
     for k in katas:
         s = states[k.id]
         entry = doc["katas"][k.id]
@@ -90,6 +95,10 @@ def collect(
             entry["detail"] = s.detail
         elif "detail" in entry:
             del entry["detail"]
+        if s.skipped:
+            entry["skipped"] = s.skipped
+        elif "skipped" in entry:
+            del entry["skipped"]
         entry["fingerprint"] = fingerprint(k) if k.stub_path.exists() else ""
     return states
 
@@ -102,11 +111,16 @@ def item_done(course: Course, item: Item, states: dict[str, KataState], doc) -> 
         return None
     children = [c for c in course.items if c.parent == item.id]
     own = [k for k in course.katas if item.id in k.covers]
-    katas_ok = all(states.get(k.id, KataState("")).status == runner.PASSING for k in own)
+    # A test skipped for want of its data proves nothing: the item waits for it to run.
+    katas_ok = all(proven(states.get(k.id, KataState(""))) for k in own)
     kids = [item_done(course, c, states, doc) for c in children]
     return (
         katas_ok and all(kid is True or kid is None for kid in kids) and (bool(own) or bool(kids))
     )
+
+
+def proven(state: KataState) -> bool:
+    return state.status == runner.PASSING and not state.skipped
 
 
 def tick_items(course: Course, states, doc) -> None:
@@ -154,7 +168,7 @@ def report(course: Course, states: dict[str, KataState], doc, color: bool = Fals
         for k in s.katas:
             st = states[k.id]
             line = f"  {MARK[st.status]} {k.name:22} {st.status:12}"
-            if st.detail and (st.status != runner.PASSING or "skipped" in st.detail):
+            if st.detail and (st.status != runner.PASSING or st.skipped):
                 line += f" {st.detail}"
             out.append(paint(line.rstrip(), colors[st.status]))
     planned = sorted(
@@ -181,7 +195,11 @@ def report(course: Course, states: dict[str, KataState], doc, color: bool = Fals
             elif i.planned:
                 why = "" if head.endswith(")") else "planned"
             else:
-                why = ", ".join(k.name for k in course.katas if i.id in k.covers)
+                katas = [k for k in course.katas if i.id in k.covers]
+                why = ", ".join(k.name for k in katas)
+                waiting = [k.name for k in katas if states[k.id].skipped]
+                if waiting:
+                    why += f" (waits on skipped tests: {', '.join(waiting)})"
             line = f"{indent}{mark} {i.title}"
             out.append(
                 paint(f"{line:70} {why}".rstrip(), "2" if d is None else ("32" if d else "0"))

@@ -97,3 +97,15 @@ def test_the_cli_pins_blas_before_numpy_loads():
     code = "import checker.runner, sys; print('numpy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_an_item_waits_for_the_skipped_tests_of_its_katas():
+    from checker import progress
+
+    course = catalog.course()
+    kata = course.kata(FORWARD)
+    item = course.items_for(kata)[0]
+    states = {k.id: progress.KataState(runner.PASSING) for k in course.katas}
+    assert progress.item_done(course, item, states, doc={})
+    states[kata.id] = progress.KataState(runner.PASSING, skipped=1)
+    assert not progress.item_done(course, item, states, doc={})
