@@ -60,13 +60,16 @@ def cmd_hint(args) -> int:
 
     course = catalog.course()
     k = course.kata(args.kata)
-    doc = state.load(course, echo=_eprint)
-    entry = doc["katas"][k.id]
-    used = min(int(entry.get("hints_used", 0)) + 1, len(k.hints))
-    if args.all:
+    if args.no_record:  # an author reading the hints: every one, nothing written
         used = len(k.hints)
-    entry["hints_used"] = max(used, int(entry.get("hints_used", 0)))
-    state.save(doc)
+    else:
+        doc = state.load(course, echo=_eprint)
+        entry = doc["katas"][k.id]
+        used = min(int(entry.get("hints_used", 0)) + 1, len(k.hints))
+        if args.all:
+            used = len(k.hints)
+        entry["hints_used"] = max(used, int(entry.get("hints_used", 0)))
+        state.save(doc)
     print(f"{k.name}: {k.title}")
     labels = ("the idea", "the formula", "nearly code")
     for n, hint in enumerate(k.hints[:used]):
@@ -181,6 +184,11 @@ def build_parser() -> argparse.ArgumentParser:
     h = sub.add_parser("hint", help="the next layered hint for a kata (recorded in progress.toml)")
     h.add_argument("kata")
     h.add_argument("--all", action="store_true", help="show every hint at once")
+    h.add_argument(
+        "--no-record",
+        action="store_true",
+        help="show every hint and leave progress.toml alone (for authors checking hints)",
+    )
     h.set_defaults(func=cmd_hint)
     w = sub.add_parser("watch", help="re-run a kata's tests every time you save")
     w.add_argument("kata", nargs="?", help="default: whichever kata file you save")
