@@ -13,6 +13,7 @@ import importlib
 # (two BLAS threads in each of two test processes on two cores ran training 3-5x slower).
 _HOME = {
     "assert_close": "checker.compare",
+    "assert_png": "checker.compare",
     "assert_raises": "checker.compare",
     "assert_true": "checker.compare",
     "call": "checker.compare",
@@ -36,6 +37,7 @@ __all__ = [
     "dependency",
     "call",
     "assert_close",
+    "assert_png",
     "assert_raises",
     "assert_true",
     "describe",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Mapping
+from pathlib import Path
 
 import numpy as np
 
@@ -521,3 +522,34 @@ def assert_true(condition: bool, message: str) -> None:
     __tracebackhide__ = True
     if not condition:
         raise AssertionError(message + _footer())
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def assert_png(
+    path, what: str, min_bytes: int = 100, sides: tuple[int, int] = (1, 100_000)
+) -> tuple[int, int]:
+    """Fail unless `what` (the learner's call, in words) wrote a real PNG at path.
+
+    min_bytes: smaller files hold no picture worth the name (an empty figure is ~1-5 kB).
+    sides: the smallest and largest width and height allowed. Returns (width, height).
+    """
+    __tracebackhide__ = True
+    path = Path(path)
+    if not path.is_file():
+        raise AssertionError(f"{what} must write a PNG at {path}; no file is there." + _footer())
+    data = path.read_bytes()
+    if data[:8] != PNG_SIGNATURE:
+        raise AssertionError(
+            f"{what} wrote {path.name}, but it is not a PNG (it starts {data[:8]!r}): save with "
+            "fig.savefig(path) or an image writer, format png." + _footer()
+        )
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    low, high = sides
+    if len(data) < min_bytes or not (low <= width <= high and low <= height <= high):
+        raise AssertionError(
+            f"{what} wrote a PNG of {len(data)} bytes, {width} x {height} pixels; expected at "
+            f"least {min_bytes} bytes and sides from {low} to {high} pixels." + _footer()
+        )
+    return width, height

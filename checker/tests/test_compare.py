@@ -197,3 +197,19 @@ def test_relayout_keeps_values_and_changes_the_memory_layout(layout, dtype):
     y = cs.relayout(x, layout)
     assert np.array_equal(x, y) and y.dtype == x.dtype
     assert y.flags.c_contiguous == (layout == "contiguous")
+
+
+def test_assert_png_names_what_was_written_and_why_it_is_not_a_png(tmp_path):
+    from checker.compare import PNG_SIGNATURE, assert_png
+
+    path = tmp_path / "plot.png"
+    with pytest.raises(AssertionError, match="no file is there"):
+        assert_png(path, "plot(path)")
+    path.write_text("<svg/>")
+    with pytest.raises(AssertionError, match="not a PNG"):
+        assert_png(path, "plot(path)")
+    header = PNG_SIGNATURE + b"\0\0\0\rIHDR" + (300).to_bytes(4, "big") + (200).to_bytes(4, "big")
+    path.write_bytes(header + bytes(100))
+    assert assert_png(path, "plot(path)") == (300, 200)
+    with pytest.raises(AssertionError, match="300 x 200 pixels"):
+        assert_png(path, "plot(path)", sides=(400, 2000))
