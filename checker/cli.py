@@ -161,6 +161,39 @@ def cmd_verify(args) -> int:
     return 0 if ok else 1
 
 
+def cmd_mutant(args) -> int:
+    """(authors) A kata's tests against one stored mistake, shown as a learner sees them."""
+    import subprocess
+    import tempfile
+
+    from checker import paths
+    from checker.verify import _mutant_root
+
+    course = catalog.course()
+    k = course.kata(args.kata)
+    if not args.id:
+        for m in k.mutants:
+            print(f"{m.id:32} {m.mistake}")
+        return 0
+    found = [m for m in k.mutants if m.id == args.id]
+    if not found:
+        known = ", ".join(m.id for m in k.mutants)
+        _eprint(f"checker: {k.name} has no mutant {args.id!r}; it has: {known}")
+        return 2
+    print(f"{k.name}, mutant {args.id}: {found[0].mistake}\n")
+    with tempfile.TemporaryDirectory(prefix="dlkatas-mutant-") as tmp:
+        try:
+            root = _mutant_root(Path(tmp), k, found[0])
+        except ValueError as exc:
+            _eprint(f"checker: {exc}")
+            return 2
+        cmd = [sys.executable, "-m", "pytest", str(k.test_path), f"--impl={root}", "-x", "-q"]
+        code = subprocess.run(cmd + ["-m", "not training"] * args.quick, cwd=paths.REPO).returncode
+    caught = code == 1  # pytest: 1 = some test failed
+    print(f"\n{'caught' if caught else 'NOT caught'}: {args.id}")
+    return 0 if caught else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m checker", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -197,6 +230,14 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("reset", help="restore a kata's shipped stub (your file is backed up)")
     r.add_argument("kata")
     r.set_defaults(func=cmd_reset)
+    mu = sub.add_parser(
+        "mutant", help="(authors) run a kata's tests against one stored mistake, or list them"
+    )
+    mu.add_argument("kata")
+    mu.add_argument("id", nargs="?", help="default: list the kata's mutants")
+    mu.add_argument("--quick", action="store_true", help="leave out training tests")
+    mu.set_defaults(func=cmd_mutant)
+
     d = sub.add_parser("data", help="list datasets, or download and check one")
     d.add_argument("name", nargs="?")
     d.set_defaults(func=cmd_data)
