@@ -5,12 +5,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from checker import assert_close, assert_true, call, kata
+from checker import assert_close, assert_png, assert_true, call, kata
 from checker import strategies as cs
 from reference.oracles import gradient_flow as oracle
 
 gf = kata("02_training/gradient_flow")
-PNG = b"\x89PNG\r\n\x1a\n"
 
 
 def mlp(rng, sizes, scale=None, dtype=np.float64):
@@ -233,9 +232,7 @@ def test_clip_edge_cases(case):
 def test_plot_gradient_flow_writes_a_log_scale_png(tmp_path):
     norms, path = np.array([1e-7, 1e-5, 1e-3, 0.1, 2.0]), tmp_path / "flow.png"
     fig = call(gf.plot_gradient_flow, norms, path)
-    head = path.read_bytes()[:8] if path.exists() else b""
-    assert_true(head == PNG and path.stat().st_size > 100,
-                f"plot_gradient_flow must write a PNG at {path.name}; found {head!r}")  # fmt: skip
+    assert_png(path, "plot_gradient_flow(norms, path)", min_bytes=100)
     axes = getattr(fig, "axes", [])
     assert_true(len(axes) >= 1 and axes[0].get_yscale() == "log", "the figure's y-axis must "
                 "be log-scale (ax.set_yscale('log')): on a linear axis every layer below the "

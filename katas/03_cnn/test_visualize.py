@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from hypothesis import given
 from hypothesis import strategies as st
 
-from checker import assert_close, assert_true, call, kata
+from checker import assert_close, assert_png, assert_true, call, kata
 from reference.oracles import numpy, tensor
 from reference.oracles import visualize as oracle
 
@@ -144,10 +144,7 @@ def test_tile_activations_matches_torch(rng):
 def read_back(path):
     import matplotlib.image  # here: importing matplotlib takes a while
 
-    assert_true(path.exists(), f"save_png(image, path) wrote no file at {path}")
-    assert_true(
-        path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", "the file save_png wrote is not a PNG"
-    )
+    assert_png(path, "save_png(image, path)")
     return matplotlib.image.imread(path)
 
 

@@ -7,12 +7,11 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from checker import assert_close, assert_raises, assert_true, call, kata, note
+from checker import assert_close, assert_png, assert_raises, assert_true, call, kata, note
 from checker import strategies as cs
 from reference.oracles import seq2seq_attention as oracle
 
 mod = kata("04_rnn/seq2seq_attention")
-PNG = b"\x89PNG\r\n\x1a\n"
 PAD, BOS, EOS = oracle.PAD, oracle.BOS, oracle.EOS
 
 
@@ -365,9 +364,7 @@ def test_plot_attention_draws_the_weights_in_a_png(tmp_path):
     weights = torch.softmax(torch.arange(12.0).reshape(3, 4) % 5, -1)
     path = tmp_path / "attention.png"
     fig = call(mod.plot_attention, weights, ["1", "2", "3", "_"], ["3", "2", "1"], path)
-    head = path.read_bytes()[:8] if path.exists() else b""
-    assert_true(head == PNG and path.stat().st_size > 1000,
-                f"plot_attention must write a PNG at {path.name}; found {head!r}")  # fmt: skip
+    assert_png(path, "plot_attention(weights, src_labels, out_labels, path)", min_bytes=1000)
     images = [im for ax in getattr(fig, "axes", []) for im in ax.get_images()]
     shown = [np.asarray(im.get_array(), dtype=float) for im in images]
     assert_true(any(s.shape == (3, 4) and np.allclose(s, weights.numpy()) for s in shown),
@@ -416,8 +413,5 @@ def test_seq2seq_learns_to_reverse_digit_strings(method, tmp_path):
     path = tmp_path / f"attention_{method}.png"
     call(mod.plot_attention, weights[n, : L + 1, :L], oracle.as_text(test_src[n, :L]),
          oracle.as_text(pred[n, : L + 1]), path)  # fmt: skip
-    assert_true(
-        path.exists() and path.read_bytes()[:8] == PNG and path.stat().st_size > 1000,
-        f"plot_attention must write a PNG at {path}",
-    )
+    assert_png(path, "plot_attention(weights, src_labels, out_labels, path)", min_bytes=1000)
     note(f"seq2seq_attention: the attention of one reversed string is drawn in {path}")

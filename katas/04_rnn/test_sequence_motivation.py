@@ -12,12 +12,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from torch import nn
 
-from checker import assert_close, assert_true, call, kata, note
+from checker import assert_close, assert_png, assert_true, call, kata, note
 from checker import strategies as cs
 from reference.oracles import sequence_motivation as oracle
 
 mod = kata("04_rnn/sequence_motivation")
-PNG = b"\x89PNG\r\n\x1a\n"
 
 
 def gen(seed):
@@ -326,9 +325,7 @@ def test_plot_shows_a_line_per_model_and_the_chance_level(tmp_path):
     results = {"window MLP": {1: 1.0, 5: 0.9, 20: 0.12}, "GRU": {1: 1.0, 5: 1.0, 20: 0.98}}
     path = tmp_path / "latch.png"
     fig = call(mod.plot_accuracy_by_length, results, path, 0.125, 10)
-    head = path.read_bytes()[:8] if path.exists() else b""
-    assert_true(head == PNG and path.stat().st_size > 1000, f"plot_accuracy_by_length must "
-                f"write a PNG at {path.name}; found {head!r}")  # fmt: skip
+    assert_png(path, "plot_accuracy_by_length(results, path, chance, train_max)", min_bytes=1000)
     lines = fig.axes[0].get_lines() if getattr(fig, "axes", None) else []
     got = {line.get_label(): (list(line.get_xdata()), list(line.get_ydata())) for line in lines}
     for name, acc in results.items():
@@ -372,7 +369,7 @@ def test_the_window_net_is_at_chance_past_its_window_and_the_gru_is_not(tmp_path
         acc[name] = call(mod.accuracy_by_length, net, *test_set)
     path = tmp_path / "latch_by_length.png"
     call(mod.plot_accuracy_by_length, acc, path, 1 / V, TRAIN_MAX)
-    assert_true(path.read_bytes()[:8] == PNG, f"{path} is not a PNG")
+    assert_png(path, "plot_accuracy_by_length(results, path, chance, train_max)")
     mlp, gru = acc.values()
     mlp_in, mlp_long = mean_over(mlp, 1, TRAIN_MAX), mean_over(mlp, 2 * TRAIN_MAX, 4 * TRAIN_MAX)
     gru_in, gru_long = mean_over(gru, 1, TRAIN_MAX), mean_over(gru, 2 * TRAIN_MAX, 4 * TRAIN_MAX)

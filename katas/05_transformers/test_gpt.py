@@ -9,13 +9,12 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from checker import assert_close, assert_raises, assert_true, call, kata, note
+from checker import assert_close, assert_png, assert_raises, assert_true, call, kata, note
 from checker import strategies as cs
 from reference.oracles import gpt as oracle
 
 mod = kata("05_transformers/gpt")
 SMALL = dict(vocab_size=11, block_size=8, n_layer=2, n_head=2, n_embd=8)
-PNG = b"\x89PNG\r\n\x1a\n"
 
 
 def config(**kw):
@@ -558,13 +557,7 @@ def test_gpt_learns_a_character_language_model(tmp_path):
     sample = "".join(vocab[i] for i in out[0].tolist())
     oracle.plot_losses(history, baseline, bar, tmp_path / "gpt_loss.png")
     png = tmp_path / "gpt_loss.png"
-    head = png.read_bytes()[:24]
-    width, height = int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
-    assert_true(
-        head[:8] == PNG and 200 <= width <= 2000 and 200 <= height <= 2000,
-        f"the loss plot must be a PNG of a few hundred pixels a side; got {head[:8]!r}, "
-        f"{width} x {height}",
-    )
+    assert_png(png, "the reference's plot_losses(history, baseline, bar, path)", sides=(200, 2000))
     curve = ", ".join(f"{s}: {v:.3f}" for s, _, v in history)
     note(
         f"gpt trained on {oracle.CORPORA[name]}: validation loss {loss:.3f} nats/char (the bar "

@@ -12,13 +12,12 @@ import torch.nn.functional as F
 from hypothesis import given
 from hypothesis import strategies as st
 
-from checker import assert_close, assert_raises, assert_true, call, describe, kata, note
+from checker import assert_close, assert_png, assert_raises, assert_true, call, describe, kata, note
 from checker import strategies as cs
 from reference.oracles import mini_transformer as oracle
 
 mod = kata("05_transformers/mini_transformer")
 PAD, BOS, EOS, V = oracle.PAD, oracle.BOS, oracle.EOS, oracle.VOCAB
-PNG = b"\x89PNG\r\n\x1a\n"
 SMALL = {"E": 16, "H": 4, "F": 24, "n_enc": 2, "n_dec": 3}  # the model most tests use
 
 
@@ -503,6 +502,9 @@ def test_transformer_learns_to_sort_digit_strings(tmp_path):
     path = tmp_path / "cross_attention.png"
     oracle.plot_attention(weights[n].mean(0)[: S + 1, :S], oracle.as_text(test_src[n, :S]),
                           oracle.as_text(pred[n, : S + 1]), path)  # fmt: skip
-    head = path.read_bytes()[:8] if path.exists() else b""
-    assert_true(head == PNG and path.stat().st_size > 1000, f"no PNG written at {path}")
+    assert_png(
+        path,
+        "the reference's plot_attention(weights, src_labels, out_labels, path)",
+        min_bytes=1000,
+    )
     note(f"mini_transformer: the cross-attention of one sorted string is drawn in {path}")

@@ -9,14 +9,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from torch import nn
 
-from checker import assert_close, assert_raises, assert_true, call, kata, note
+from checker import assert_close, assert_png, assert_raises, assert_true, call, kata, note
 from checker import strategies as cs
 from checker.datasets import load_mnist
 from reference.oracles import tensor
 from reference.oracles import vit as oracle
 
 mod = kata("05_transformers/vit")
-PNG = b"\x89PNG\r\n\x1a\n"
 # a 3 x 3 grid of 4 x 4 patches: T = 10 tokens; 2 channels, so the channel order shows
 SMALL = dict(
     image_size=12, patch=4, in_channels=2, num_classes=3, dim=8, depth=2, heads=2, mlp_dim=12
@@ -386,11 +385,7 @@ def test_plot_rollout_writes_a_png_of_the_image_and_the_map(tmp_path, rng):
     image, heat = tensor(rng.random((28, 28))), tensor(rng.random((4, 4)))
     path = tmp_path / "rollout.png"
     fig = call(mod.plot_rollout, image, heat, path)
-    head = path.read_bytes()[:8] if path.exists() else b""
-    assert_true(
-        head == PNG and path.stat().st_size > 2000,
-        f"plot_rollout must write a PNG at {path.name}; found {head!r}",
-    )
+    assert_png(path, "plot_rollout(image, heatmap, path)", min_bytes=2000)
     shown = [
         np.asarray(im.get_array(), dtype=float)
         for ax in getattr(fig, "axes", [])
@@ -452,8 +447,5 @@ def test_vit_learns_mnist_and_its_rollout_rests_on_the_strokes(tmp_path):
     )
     path = tmp_path / "vit_rollout.png"
     call(mod.plot_rollout, X_test[0, 0], heat[0], path)
-    assert_true(
-        path.exists() and path.read_bytes()[:8] == PNG and path.stat().st_size > 2000,
-        f"plot_rollout must write a PNG at {path}",
-    )
+    assert_png(path, "plot_rollout(image, heatmap, path)", min_bytes=2000)
     note(f"vit: the rollout of test digit {int(Y_test[0])} is drawn in {path}")

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from hypothesis import given
 from hypothesis import strategies as st
 
-from checker import assert_close, assert_true, call, dependency, kata, note
+from checker import assert_close, assert_png, assert_true, call, dependency, kata, note
 from checker import strategies as cs
 from checker.datasets import load_mnist
 from reference.oracles import dcgan as oracle
@@ -511,5 +511,4 @@ def test_dcgan_samples_move_towards_real_digits(tmp_path):
         f"{after:.1f}; it started at {before:.1f} (want <= {0.4 * before:.1f}) and the average "
         f"digit repeated scores {average:.1f} (want <= {0.6 * average:.1f}); {last}",
     )
-    png = (tmp_path / "dcgan.png").read_bytes()
-    assert_true(png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000, "the sample grid PNG")
+    assert_png(tmp_path / "dcgan.png", "the reference's grid_png(samples, path)", min_bytes=5000)

@@ -8,7 +8,16 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from checker import assert_close, assert_raises, assert_true, call, dependency, kata, note
+from checker import (
+    assert_close,
+    assert_png,
+    assert_raises,
+    assert_true,
+    call,
+    dependency,
+    kata,
+    note,
+)
 from checker import strategies as cs
 from reference.oracles import diffusion as oracle
 
@@ -360,8 +369,9 @@ def test_diffusion_beats_a_matched_gan_on_the_swiss_roll(tmp_path):
         f"{floor:.4f} apart. A correct model gets below 0.75 x the GAN's and below 0.12. "
         f"Mean loss over the last 100 steps {np.mean(losses[-100:]):.3f} (about 0.38 when right)",
     )
-    png = oracle_png.read_bytes()
-    assert_true(png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000, "the scatter plot PNG")
+    assert_png(
+        oracle_png, "the reference's scatter_png(held, samples, path, title)", min_bytes=5000
+    )
 
 
 # Measured with the reference solution, one thread, load ~7 on 2 cores, full MNIST at 14x14
@@ -404,5 +414,4 @@ def test_tiny_unet_samples_digit_like_images(tmp_path):
         f"untrained one's, with a mean pixel within 0.15 of the data's (yours off by "
         f"{mean_gap:.3f}). Mean loss over the last 50 steps {np.mean(losses[-50:]):.3f}",
     )
-    png = path.read_bytes()
-    assert_true(png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 2000, "the sample grid PNG")
+    assert_png(path, "the reference's grid_png(samples, path)", min_bytes=2000)

@@ -10,7 +10,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from checker import assert_close, assert_raises, assert_true, call, kata, note
+from checker import assert_close, assert_png, assert_raises, assert_true, call, kata, note
 from reference.oracles import gan as oracle
 
 mod = kata("06_generative/gan")
@@ -345,8 +345,9 @@ def test_healthy_gan_covers_the_ring(tmp_path):
         f"with {quality:.2f} of its samples within {TOL} of a mode (want >= 0.3); "
         f"nearest-mode histogram {counts}; {last}",
     )
-    png = (tmp_path / "gan.png").read_bytes()
-    assert_true(png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000, "the scatter plot PNG")
+    assert_png(
+        tmp_path / "gan.png", "the reference's scatter_png(real, fake, path, title)", min_bytes=5000
+    )
 
 
 @pytest.mark.training

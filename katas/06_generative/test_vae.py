@@ -9,13 +9,12 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from checker import assert_close, assert_true, call, kata, note
+from checker import assert_close, assert_png, assert_true, call, kata, note
 from checker import strategies as cs
 from checker.datasets import load_mnist
 from reference.oracles import vae as oracle
 
 mod = kata("06_generative/vae")
-PNG = b"\x89PNG\r\n\x1a\n"
 
 
 def t(rng, *shape, scale=1.0, dtype=torch.float64):
@@ -313,8 +312,7 @@ def test_plot_image_writes_a_grey_png(tmp_path, rng):
     image, path = torch.from_numpy(rng.random((20, 30))), tmp_path / "image.png"
     fig = call(mod.plot_image, image, path, "noise")
     shown = [np.asarray(im.get_array()) for ax in fig.axes for im in ax.get_images()]
-    ok = path.exists() and path.read_bytes()[:8] == PNG and path.stat().st_size > 2000
-    assert_true(ok, f"plot_image must write a PNG at {path.name}")
+    assert_png(path, "plot_image(image, path, title)", min_bytes=2000)
     assert_true(
         any(s.shape == (20, 30) and np.allclose(s, image.numpy()) for s in shown),
         f"the figure must imshow the image itself; found {[s.shape for s in shown]}",
@@ -362,8 +360,7 @@ def test_vae_reaches_the_nelbo_bar_on_mnist(tmp_path):
     rows = [s.reshape(9, 28, 28).permute(1, 0, 2).reshape(28, 9 * 28) for s in strips]
     path = tmp_path / "vae_traversal.png"
     call(mod.plot_image, torch.cat(rows), path, "latent dims 0-3 from -3 to 3")
-    ok = path.exists() and path.read_bytes()[:8] == PNG and path.stat().st_size > 3000
-    assert_true(ok, f"plot_image must write the traversal as a PNG at {path}")
+    assert_png(path, "plot_image(traversals, path, title)", min_bytes=3000)
     note(f"vae: traversals of test digit {int(data.y_test[0])} drawn in {path}")
 
 
@@ -387,8 +384,8 @@ def test_a_2d_latent_space_maps_the_digits(tmp_path):
     spread = tiled.reshape(15, 28, 15, 28).std(dim=(0, 2)).mean().item()
     path = tmp_path / "vae_map.png"
     call(mod.plot_image, tiled, path, "the 2-D latent space, z in [-2, 2]^2")
-    ok = path.exists() and path.read_bytes()[:8] == PNG and path.stat().st_size > 5000
-    assert_true(ok and spread > 0.05, f"the map must differ from tile to tile ({spread:.3f})")
+    assert_png(path, "plot_image(latent_map, path, title)", min_bytes=5000)
+    assert_true(spread > 0.05, f"the map must differ from tile to tile ({spread:.3f})")
     note(f"vae: the latent map is drawn in {path}")
 
 
