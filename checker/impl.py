@@ -330,6 +330,9 @@ def kata(kata_id: str) -> KataProxy:
 _dependency_status: dict[tuple[str, Path], str] = {}
 
 
+STATUS_TIMEOUT = 60  # seconds for a run that only decides whose module a later kata uses
+
+
 def _status_of(kata_id: str, impl_root: Path) -> str:
     """Run a kata's (non-training) tests against impl_root in a fresh process; its status."""
     import json
@@ -340,47 +343,49 @@ def _status_of(kata_id: str, impl_root: Path) -> str:
     from checker.runner import classify
 
     key = (kata_id, impl_root)
-    if key not in _dependency_status:
-        section, name = kata_id.split("/")
-        test = paths.KATAS / section / f"test_{name}.py"
-        with tempfile.TemporaryDirectory() as tmp:
-            report = Path(tmp) / "report.json"
-            env = {
-                **os.environ,
-                "DLKATAS_THREADS": "1",
-                "OMP_NUM_THREADS": "1",
-                "OPENBLAS_NUM_THREADS": "1",
-                "MKL_NUM_THREADS": "1",
-                # what this process already knows: a package kata's run need not rerun
-                # the tests of the katas before it
-                KNOWN_STATUS_ENV: json.dumps(
-                    {
-                        **_known_status(),
-                        **{f"{r}:{kid}": st for (kid, r), st in _dependency_status.items()},
-                    }
-                ),
+    if key in _dependency_status:
+        return _dependency_status[key]
+    section, name = kata_id.split("/")
+    test = paths.KATAS / section / f"test_{name}.py"
+    env = {
+        **os.environ,
+        "DLKATAS_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        # what this process already knows: a package kata's run need not rerun the tests
+        # of the katas before it
+        KNOWN_STATUS_ENV: json.dumps(
+            {
+                **_known_status(),
+                **{f"{r}:{kid}": st for (kid, r), st in _dependency_status.items()},
             }
+        ),
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "report.json"
+        command = [
+            sys.executable,
+            "-m",
+            "pytest",
+            str(test),
+            f"--impl={impl_root}",
+            "-q",
+            "-m",
+            "not training",
+            f"--dlkatas-report={report}",
+            "-p",
+            "no:cacheprovider",
+        ]
+        try:
             subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "pytest",
-                    str(test),
-                    f"--impl={impl_root}",
-                    "-q",
-                    "-m",
-                    "not training",
-                    f"--dlkatas-report={report}",
-                    "-p",
-                    "no:cacheprovider",
-                ],
-                cwd=paths.REPO,
-                env=env,
-                capture_output=True,
-                timeout=300,
+                command, cwd=paths.REPO, env=env, capture_output=True, timeout=STATUS_TIMEOUT
             )
-            data = json.loads(report.read_text()) if report.exists() else None
-        _dependency_status[key] = classify(data)[0]
+        except subprocess.TimeoutExpired:  # a loop in that kata: this one uses the reference
+            _dependency_status[key] = f"still running after {STATUS_TIMEOUT} s"
+            return _dependency_status[key]
+        data = json.loads(report.read_text()) if report.exists() else None
+    _dependency_status[key] = classify(data)[0]
     return _dependency_status[key]
 
 

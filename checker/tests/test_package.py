@@ -79,3 +79,11 @@ def test_a_syntax_error_in_the_kata_under_test_names_the_file_and_line(learner):
         pytest.fail.Exception, match=r"ops\.py does not import: SyntaxError at line 2"
     ):
         impl.load_package_module(f"{SECTION}/ops", learner)
+
+
+def test_an_earlier_kata_that_hangs_is_replaced_by_the_reference(learner, monkeypatch):
+    monkeypatch.setattr(impl, "STATUS_TIMEOUT", 2)
+    monkeypatch.setattr(impl, "_dependency_status", {})
+    write(learner, "tensor", "while True:\n    pass\n")
+    path, note = impl._module_choice(kata("ops"), kata("tensor"), learner)
+    assert path == kata("tensor").solution_path and "still running after 2 s" in note
