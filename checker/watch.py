@@ -113,7 +113,10 @@ def watch(course: Course, kata: Kata | None, poll: bool = False) -> int:
         for changed in _changes(paths.KATAS, poll):
             targets = {_kata_for(course, p) for p in changed} - {None}
             if kata is not None:
-                targets = {kata} if kata in targets else set()
+                # a package kata also reruns when a module it builds on changes (tensor.py
+                # under ops): its tests use that module once it passes
+                ids = {kata.id} | (set(kata.requires) if kata.package else set())
+                targets = {kata} if any(k.id in ids for k in targets) else set()
             for k in sorted(targets, key=lambda k: k.id):
                 _run_once(course, k)
     except KeyboardInterrupt:
