@@ -208,6 +208,54 @@ def _recorded_status(k) -> str | None:
     return None
 
 
+def _package_digest(dep, here: Path) -> str:
+    """What a package kata's status depends on: its tests, its module and the modules of
+    the katas it requires (later ones come from the reference)."""
+    from checker.catalog import course
+
+    h = hashlib.sha256(f"{dep.id}\n".encode())
+    members = [dep] + [course().kata(r) for r in dep.requires]
+    for f in [dep.test_path] + [here / m.relpath for m in members]:
+        h.update(f.read_bytes() if f.exists() else b"<missing>")
+    return h.hexdigest()[:24]
+
+
+STATUS_CACHE = "package-status.json"  # in .dlkatas/: statuses of the learner's package katas
+
+
+def _cached_status(dep, here: Path) -> str | None:
+    import json
+
+    try:
+        cache = json.loads((paths.STATE / STATUS_CACHE).read_text())
+        return cache.get(dep.id, {}).get(_package_digest(dep, here))
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def _cache_status(dep, here: Path, status: str) -> None:
+    """Remember a learner's kata status until any file it depends on changes, so the next
+    pytest of a later kata does not run its tests again (writes are atomic; best effort)."""
+    import json
+    import os
+    import tempfile
+
+    try:
+        paths.STATE.mkdir(exist_ok=True)
+        target = paths.STATE / STATUS_CACHE
+        try:
+            cache = json.loads(target.read_text())
+        except (OSError, ValueError):
+            cache = {}
+        cache[dep.id] = {_package_digest(dep, here): status}
+        fd, tmp = tempfile.mkstemp(dir=paths.STATE, suffix=".tmp")
+        with os.fdopen(fd, "w") as f:
+            json.dump(cache, f)
+        os.replace(tmp, target)
+    except OSError:
+        pass  # a read-only checkout: the status is recomputed next time
+
+
 def _module_choice(k, dep, here: Path) -> tuple[Path, str | None]:
     """Which file a package test uses for `dep` (a kata of the package), and a note."""
     mine, solution = here / dep.relpath, dep.solution_path
@@ -224,9 +272,11 @@ def _module_choice(k, dep, here: Path) -> tuple[Path, str | None]:
     else:
         status = _known_status().get(f"{here}:{dep.id}") or _dependency_status.get((dep.id, here))
         if status is None and here == paths.KATAS:
-            status = _recorded_status(dep)
+            status = _cached_status(dep, here) or _recorded_status(dep)
         if status is None:
             status = _status_of(dep.id, here)
+            if here == paths.KATAS and not status.startswith("still running"):
+                _cache_status(dep, here, status)
     if status == "passing":
         return mine, f"Using your {paths.rel(mine)} (its tests pass)."
     return solution, (

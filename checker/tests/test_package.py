@@ -87,3 +87,23 @@ def test_an_earlier_kata_that_hangs_is_replaced_by_the_reference(learner, monkey
     write(learner, "tensor", "while True:\n    pass\n")
     path, note = impl._module_choice(kata("ops"), kata("tensor"), learner)
     assert path == kata("tensor").solution_path and "still running after 2 s" in note
+
+
+def test_a_learners_earlier_kata_status_is_remembered_until_its_files_change(
+    learner, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(paths, "KATAS", learner)
+    monkeypatch.setattr(paths, "STATE", tmp_path / "state")
+    monkeypatch.setattr(impl, "_dependency_status", {})
+    runs = []
+    monkeypatch.setattr(impl, "_status_of", lambda kid, root: runs.append(kid) or "passing")
+    tensor = kata("tensor")
+    write(learner, "tensor", tensor.solution_path.read_text() + "\n# mine\n")
+    for _ in range(2):
+        monkeypatch.setattr(impl, "_dependency_status", {})
+        path, _ = impl._module_choice(kata("ops"), tensor, learner)
+        assert path == learner / tensor.relpath
+    assert runs == [tensor.id]  # the second test run read the first one's result
+    write(learner, "tensor", tensor.solution_path.read_text() + "\n# changed\n")
+    impl._module_choice(kata("ops"), tensor, learner)
+    assert runs == [tensor.id, tensor.id]
