@@ -223,6 +223,8 @@ def forward_slips(case: Case, args: dict, kwargs: dict) -> dict:
     if fn == "layer_norm":
         x, shape, w, b = a
         axes = tuple(range(x.ndim - len(shape), x.ndim))
+        if np.prod([x.shape[i] for i in axes]) < 2:
+            return {}  # one feature: D - 1 = 0, no unbiased variance to mistake it for
         unbiased = (x - x.mean(axes, keepdims=True)) / np.sqrt(
             x.var(axes, ddof=1, keepdims=True) + kwargs["eps"]
         )
