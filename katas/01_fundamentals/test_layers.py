@@ -179,8 +179,8 @@ def nets(draw):
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     model, spec = network(sizes, draw(st.sampled_from(ACTIVATIONS)), rng)
     x = rng.standard_normal((draw(st.integers(1, 6)), sizes[0]))
-    layout = draw(st.sampled_from([lambda a: a, np.asfortranarray, cs.noncontiguous]))
-    return model, spec, layout(x), cs.noncontiguous(rng.standard_normal((len(x), sizes[-1])))
+    x = cs.relayout(x, draw(cs.layouts()))
+    return model, spec, x, cs.noncontiguous(rng.standard_normal((len(x), sizes[-1])))
 
 
 @pytest.mark.property

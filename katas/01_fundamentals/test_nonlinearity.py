@@ -17,7 +17,6 @@ XOR_T = np.array([[0.0], [1.0], [1.0], [0.0]])
 SETTINGS = dict(hidden=16, steps=1000, lr=0.05)  # the docstring's settings
 ACTIVATIONS = ["relu", "tanh", "identity"]
 # Same values, three memory layouts: row-major, column-major (a transpose's), strided.
-LAYOUTS = {"contiguous": np.array, "transposed": np.asfortranarray, "strided": cs.noncontiguous}
 AFFINE = (
     "An affine f obeys f(0,0) + f(1,1) = f(0,1) + f(1,0) (both are w1 + w2 + 2b), so it cannot "
     "put both 1-targets above 0.5 and both 0-targets below: at most 3 of the 4 XOR points."
@@ -69,12 +68,12 @@ def test_collapse_keeps_float32(rng):
     sizes=st.lists(st.integers(1, 5), min_size=2, max_size=5),
     n=st.integers(1, 5),
     seed=st.integers(0, 2**32 - 1),
-    layout=st.sampled_from(sorted(LAYOUTS)),
+    layout=cs.layouts(),
 )
 def test_any_linear_stack_collapses_to_one_affine_map(sizes, n, seed, layout):
     rng = np.random.default_rng(seed)
     weights, biases = random_stack(rng, sizes)
-    weights = [LAYOUTS[layout](w) for w in weights]
+    weights = [cs.relayout(w, layout) for w in weights]
     check_collapse(rng.standard_normal((n, sizes[0])), weights, biases)
 
 
@@ -138,11 +137,11 @@ def test_grads_match_torch_autograd(activation, rng):
     hidden=st.integers(1, 5),
     activation=st.sampled_from(ACTIVATIONS),
     seed=st.integers(0, 2**32 - 1),
-    layout=st.sampled_from(sorted(LAYOUTS)),
+    layout=cs.layouts(),
 )
 def test_grads_match_torch_for_any_sizes_and_layouts(n, d, hidden, activation, seed, layout):
     params, X, t = random_net(np.random.default_rng(seed), n, d, hidden)
-    check_grads(params, LAYOUTS[layout](X), t, activation)
+    check_grads(params, cs.relayout(X, layout), t, activation)
 
 
 @pytest.mark.edge

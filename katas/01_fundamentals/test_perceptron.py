@@ -15,7 +15,6 @@ TIE = "'y * score < 0' instead of '<= 0': a score of exactly 0 (all, from w = 0)
 SIGN = "np.sign(score), which is 0 (not a label) for a score of 0"
 MARGIN = "\nEvery point within 0.1 of a corner (in each coordinate) must keep that corner's label."
 # Same values, three memory layouts: row-major, column-major (a transpose's), strided.
-LAYOUTS = {"contiguous": np.array, "transposed": np.asfortranarray, "strided": cs.noncontiguous}
 XOR_X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 XOR_Y = np.array([-1, 1, 1, -1])
 NO_LINE = (
@@ -96,11 +95,11 @@ def test_train_perceptron_keeps_float32(rng):
     d=st.integers(1, 4),
     epochs=st.integers(1, 4),
     seed=st.integers(0, 2**32 - 1),
-    layout=st.sampled_from(sorted(LAYOUTS)),
+    layout=cs.layouts(),
 )
 def test_train_perceptron_matches_torch_for_any_sizes_and_layouts(n, d, epochs, seed, layout):
     rng = np.random.default_rng(seed)
-    X = LAYOUTS[layout](rng.standard_normal((n, d)))
+    X = cs.relayout(rng.standard_normal((n, d)), layout)
     y = np.where(rng.random(n) < 0.5, 1, -1)
     check_training(X, y, epochs, lr=float(rng.uniform(0.1, 2)))
 
