@@ -26,14 +26,11 @@ def wrap(x):
 def run(module, *inputs, **kw):
     """module(*inputs) through call(), float arrays passed as Tensors that require grad.
 
-    Returns (output, the input Tensors in order); fails if the module changed an input.
+    Returns (output, the input Tensors in order); call() fails if the module changed an input.
     """
     __tracebackhide__ = True
-    before = [np.array(x, copy=True) for x in oracle._flatten(inputs)]
     wrapped = [wrap(x) for x in inputs]
     out = call(module, *wrapped, **kw)
-    for name, x, was in zip(INPUTS, oracle._flatten(inputs), before):
-        assert_true(np.array_equal(x, was), f"the module changed its input {name} in place")
     return out, [t for t in oracle._flatten(wrapped) if isinstance(t, mg.package.Tensor)]
 
 
