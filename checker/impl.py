@@ -76,14 +76,20 @@ def forbidden_imports(source: str) -> list[tuple[int, str]]:
     return found
 
 
-def _relpath(kata_id: str) -> str:
-    """Where a kata's module sits in an implementation root ("09_autograd/minigrad/ops.py")."""
+def _kata(kata_id: str):
+    """The course's entry for kata_id, or None (a kata the course does not list)."""
     from checker.catalog import course
 
     try:
-        return course().kata(kata_id).relpath
+        return course().kata(kata_id)
     except Exception:
-        return f"{kata_id}.py"
+        return None
+
+
+def _relpath(kata_id: str) -> str:
+    """Where a kata's module sits in an implementation root ("09_autograd/minigrad/ops.py")."""
+    k = _kata(kata_id)
+    return k.relpath if k else f"{kata_id}.py"
 
 
 def stub_signature(kata_id: str, name: str) -> str:
@@ -110,7 +116,8 @@ def load_module(
 ) -> ModuleType:
     """Import <root>/<kata_id>.py (cached per process) or fail the test with a clear message."""
     __tracebackhide__ = True
-    if _relpath(kata_id) != f"{kata_id}.py":  # one module of a package the section grows
+    k = _kata(kata_id)
+    if k is not None and k.package:  # one module of a package the section grows
         return load_package_module(kata_id, impl_root)[1]
     path = (impl_root or root()) / f"{kata_id}.py"
     if path in _modules:
